@@ -1,0 +1,600 @@
+"""Structural primitives the rest of the namespace is built on: sum, reshape,
+broadcast_to, transpose, concatenate, indexing (read, functional write, scatter-add),
+dtype conversion, where. Each has JVP, VJP and batching rules.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from ..autodiff.core import Tracer
+from ._base import (
+    zeros_like_shape,
+    Primitive,
+    batch_elementwise,
+    broadcast_tangent,
+    implements,
+    move_bdim_to_front,
+    ndim_of,
+    normalize_axes,
+    normalize_axis,
+    register_op,
+    shape_of,
+    unbroadcast,
+)
+
+__all__ = [
+    "sum",
+    "reshape",
+    "broadcast_to",
+    "transpose",
+    "moveaxis",
+    "swapaxes",
+    "expand_dims",
+    "squeeze",
+    "ravel",
+    "concatenate",
+    "stack",
+    "getitem",
+    "setitem",
+    "add_at",
+    "astype",
+    "copy",
+    "where",
+]
+
+
+# ---------------------------------------------------------------------------------
+# sum
+
+
+def _sum_impl(x, axis, keepdims):
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+sum_p = Primitive("sum", _sum_impl)
+
+
+def _sum_vjp(g, ans, x, axis, keepdims):
+    shape = shape_of(x)
+    if not keepdims:
+        kept = tuple(1 if i in axis else s for i, s in enumerate(shape))
+        g = reshape(g, kept)
+    return broadcast_to(g, shape)
+
+
+sum_p.defjvp(lambda t, ans, x, axis, keepdims: sum_p.bind(t, axis=axis, keepdims=keepdims))
+sum_p.defvjp(_sum_vjp)
+
+
+def _sum_batch(args, dims, axis, keepdims):
+    x = move_bdim_to_front(args[0], dims[0])
+    return sum_p.bind(x, axis=tuple(a + 1 for a in axis), keepdims=keepdims), 0
+
+
+sum_p.defbatch(_sum_batch)
+
+
+@implements(np.sum)
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    """Sum of array elements over the given axes (as ``numpy.sum``)."""
+    if out is not None or where is not None:
+        raise TypeError("mlcalc.numpy.sum: out= and where= are not supported on traced values.")
+    axes = normalize_axes(axis, ndim_of(a))
+    result = sum_p.bind(a, axis=axes, keepdims=bool(keepdims))
+    if initial is not None:
+        result = result + initial
+    if dtype is not None:
+        result = astype(result, dtype)
+    return result
+
+
+# ---------------------------------------------------------------------------------
+# reshape / broadcast_to / transpose
+
+
+def _resolve_shape(shape, size) -> tuple[int, ...]:
+    if isinstance(shape, (int, np.integer)):
+        shape = (int(shape),)
+    shape = tuple(int(s) for s in shape)
+    if -1 in shape:
+        known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+        missing = size // known if known else 0
+        shape = tuple(missing if s == -1 else s for s in shape)
+    if int(np.prod(shape, dtype=np.int64)) != size:
+        raise ValueError(f"cannot reshape array of size {size} into shape {shape}")
+    return shape
+
+
+reshape_p = Primitive("reshape", lambda x, shape: np.reshape(x, shape))
+reshape_p.defjvp(lambda t, ans, x, shape: reshape_p.bind(t, shape=shape))
+reshape_p.defvjp(lambda g, ans, x, shape: reshape_p.bind(g, shape=shape_of(x)))
+
+
+def _reshape_batch(args, dims, shape):
+    x = move_bdim_to_front(args[0], dims[0])
+    return reshape_p.bind(x, shape=(shape_of(x)[0],) + shape), 0
+
+
+reshape_p.defbatch(_reshape_batch)
+
+
+@implements(np.reshape)
+def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
+    """Give an array a new shape (C order)."""
+    if shape is None:
+        shape = newshape
+    if order != "C":
+        raise NotImplementedError("mlcalc.numpy.reshape supports order='C' only.")
+    size = int(np.prod(shape_of(a), dtype=np.int64))
+    shape = _resolve_shape(shape, size)
+    if shape == shape_of(a):
+        return a
+    return reshape_p.bind(a, shape=shape)
+
+
+@implements(np.ravel)
+def ravel(a, order="C"):
+    """The flattened array (C order)."""
+    return reshape(a, (-1,), order=order)
+
+
+broadcast_p = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape))
+broadcast_p.defjvp(lambda t, ans, x, shape: broadcast_p.bind(t, shape=shape))
+broadcast_p.defvjp(lambda g, ans, x, shape: unbroadcast(g, shape_of(x)))
+
+
+def _broadcast_batch(args, dims, shape):
+    x, d = args[0], dims[0]
+    x = move_bdim_to_front(x, d)
+    s = shape_of(x)
+    r = len(s) - 1
+    x = reshape_p.bind(x, shape=(s[0],) + (1,) * (len(shape) - r) + s[1:])
+    return broadcast_p.bind(x, shape=(s[0],) + tuple(shape)), 0
+
+
+broadcast_p.defbatch(_broadcast_batch)
+
+
+@implements(np.broadcast_to)
+def broadcast_to(array, shape, subok=False):
+    """Broadcast an array to a shape (a read-only view in NumPy; a value here)."""
+    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if shape_of(array) == shape:
+        return array
+    return broadcast_p.bind(array, shape=shape)
+
+
+transpose_p = Primitive("transpose", lambda x, axes: np.transpose(x, axes))
+transpose_p.defjvp(lambda t, ans, x, axes: transpose_p.bind(t, axes=axes))
+transpose_p.defvjp(
+    lambda g, ans, x, axes: transpose_p.bind(g, axes=tuple(int(i) for i in np.argsort(axes)))
+)
+
+
+def _transpose_batch(args, dims, axes):
+    x = move_bdim_to_front(args[0], dims[0])
+    return transpose_p.bind(x, axes=(0,) + tuple(a + 1 for a in axes)), 0
+
+
+transpose_p.defbatch(_transpose_batch)
+
+
+@implements(np.transpose)
+def transpose(a, axes=None):
+    """Permute the axes (reverse them by default)."""
+    n = ndim_of(a)
+    axes = tuple(range(n))[::-1] if axes is None else tuple(normalize_axis(i, n) for i in axes)
+    if axes == tuple(range(n)):
+        return a
+    return transpose_p.bind(a, axes=axes)
+
+
+@implements(np.moveaxis)
+def moveaxis(a, source, destination):
+    """Move axes to new positions, the others keeping their order."""
+    n = ndim_of(a)
+    src = [normalize_axis(s, n) for s in np.atleast_1d(source)]
+    dst = [normalize_axis(d, n) for d in np.atleast_1d(destination)]
+    order = [i for i in range(n) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(a, order)
+
+
+@implements(np.swapaxes)
+def swapaxes(a, axis1, axis2):
+    """Interchange two axes."""
+    n = ndim_of(a)
+    order = list(range(n))
+    i, j = normalize_axis(axis1, n), normalize_axis(axis2, n)
+    order[i], order[j] = order[j], order[i]
+    return transpose(a, order)
+
+
+@implements(np.expand_dims)
+def expand_dims(a, axis):
+    """Insert axes of length one."""
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    n = ndim_of(a) + len(axes)
+    axes = normalize_axes(axes, n)
+    shape = list(shape_of(a))
+    for ax in axes:
+        shape.insert(ax, 1)
+    return reshape(a, tuple(shape))
+
+
+@implements(np.squeeze)
+def squeeze(a, axis=None):
+    """Remove axes of length one."""
+    shape = shape_of(a)
+    if axis is None:
+        axes = tuple(i for i, s in enumerate(shape) if s == 1)
+    else:
+        axes = normalize_axes(axis, len(shape))
+        for ax in axes:
+            if shape[ax] != 1:
+                raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+    return reshape(a, tuple(s for i, s in enumerate(shape) if i not in axes))
+
+
+# ---------------------------------------------------------------------------------
+# concatenate / stack
+
+
+def _concat_impl(*arrays, axis):
+    return np.concatenate(arrays, axis=axis)
+
+
+concatenate_p = Primitive("concatenate", _concat_impl)
+
+
+def _concat_vjp(g, ans, needs, *arrays, axis):
+    out = []
+    start = 0
+    for a, need in zip(arrays, needs):
+        n = shape_of(a)[axis]
+        if need:
+            idx = (slice(None),) * axis + (slice(start, start + n),)
+            out.append(getitem(g, idx))
+        else:
+            out.append(None)
+        start += n
+    return out
+
+
+def _concat_jvp(tangents, ans, *arrays, axis):
+    ts = [
+        zeros_like_shape(shape_of(a), ans) if t is None else t for t, a in zip(tangents, arrays)
+    ]
+    return concatenate_p.bind(*ts, axis=axis)
+
+
+concatenate_p.defvjp_all(_concat_vjp)
+concatenate_p.defjvp_all(_concat_jvp)
+
+
+def _concat_batch(args, dims, axis):
+    size = next(shape_of(a)[d] for a, d in zip(args, dims) if d is not None)
+    new = []
+    for a, d in zip(args, dims):
+        if d is None:
+            new.append(broadcast_to(expand_dims(a, 0), (size,) + shape_of(a)))
+        else:
+            new.append(move_bdim_to_front(a, d))
+    return concatenate_p.bind(*new, axis=axis + 1), 0
+
+
+concatenate_p.defbatch(_concat_batch)
+
+
+@implements(np.concatenate)
+def concatenate(arrays, axis=0, out=None, dtype=None, casting=None):
+    """Join arrays along an existing axis."""
+    arrays = list(arrays)
+    if axis is None:
+        arrays = [ravel(a) for a in arrays]
+        axis = 0
+    n = ndim_of(arrays[0])
+    axis = normalize_axis(axis, n)
+    if len(arrays) == 1:
+        result = arrays[0]
+    else:
+        result = concatenate_p.bind(*arrays, axis=axis)
+    if dtype is not None:
+        result = astype(result, dtype)
+    return result
+
+
+@implements(np.stack)
+def stack(arrays, axis=0, out=None, dtype=None, casting=None):
+    """Join arrays along a new axis."""
+    arrays = list(arrays)
+    if not arrays:
+        raise ValueError("need at least one array to stack")
+    shapes = {shape_of(a) for a in arrays}
+    if len(shapes) != 1:
+        raise ValueError(f"all input arrays must have the same shape, got {sorted(shapes)}")
+    axis = normalize_axis(axis, ndim_of(arrays[0]) + 1)
+    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis, dtype=dtype)
+
+
+# ---------------------------------------------------------------------------------
+# indexing
+
+
+def _has_tracer(idx) -> bool:
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return builtins.any(isinstance(i, Tracer) for i in items)
+
+
+def _normalize_index(idx):
+    """Lists inside an index become arrays (as NumPy treats them)."""
+    if isinstance(idx, list):
+        return np.asarray(idx)
+    if isinstance(idx, tuple):
+        return tuple(np.asarray(i) if isinstance(i, list) else i for i in idx)
+    return idx
+
+
+def _is_basic(idx) -> bool:
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return builtins.all(
+        isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items
+    )
+
+
+def _getitem_impl(x, idx):
+    return x[idx]
+
+
+getitem_p = Primitive("getitem", _getitem_impl)
+
+
+def _index_add_impl(g, idx, shape):
+    out = np.zeros(shape, dtype=np.result_type(g))
+    if _is_basic(idx):
+        out[idx] = g
+    else:
+        np.add.at(out, idx, g)
+    return out
+
+
+index_add_p = Primitive("index_add", _index_add_impl)
+getitem_p.defjvp(lambda t, ans, x, idx: getitem_p.bind(t, idx=idx))
+getitem_p.defvjp(lambda g, ans, x, idx: index_add_p.bind(g, idx=idx, shape=shape_of(x)))
+index_add_p.defjvp(lambda t, ans, g, idx, shape: index_add_p.bind(t, idx=idx, shape=shape))
+index_add_p.defvjp(lambda c, ans, g, idx, shape: getitem_p.bind(c, idx=idx))
+
+
+def _prefix_index(idx):
+    """The index applied to a value with a leading batch axis."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    if builtins.any(i is Ellipsis for i in items):
+        return (slice(None),) + items
+    return (slice(None),) + items
+
+
+def _getitem_batch(args, dims, idx):
+    x = move_bdim_to_front(args[0], dims[0])
+    items = idx if isinstance(idx, tuple) else (idx,)
+    if _is_basic(idx):
+        return getitem_p.bind(x, idx=_prefix_index(idx)), 0
+    # Advanced indexing: NumPy moves the advanced-index axes to the front when they are
+    # separated by a slice; build an explicit index with an arange for the batch axis.
+    size = shape_of(x)[0]
+    adv = [i for i in items if not (isinstance(i, slice) or i is None or i is Ellipsis)]
+    if len(adv) == 1 and getattr(adv[0], "dtype", None) is not None and adv[0].dtype == bool:
+        from ..autodiff.batching import loop_batch
+
+        return loop_batch(getitem_p, [x], [0], {"idx": idx}, size)
+    bshape = (size,) + (1,) * builtins.max(np.ndim(i) for i in adv)
+    batch_index = np.arange(size).reshape(bshape)
+    contiguous = _advanced_contiguous(items)
+    if not contiguous:
+        from ..autodiff.batching import loop_batch
+
+        return loop_batch(getitem_p, [x], [0], {"idx": idx}, size)
+    return getitem_p.bind(x, idx=(batch_index,) + tuple(
+        np.asarray(i) if not (isinstance(i, slice) or i is None or i is Ellipsis) else i
+        for i in items
+    )), 0
+
+
+def _advanced_contiguous(items) -> bool:
+    """Whether the advanced indices start the index (so the batch index joins them)."""
+    first = True
+    for i in items:
+        is_adv = not (isinstance(i, slice) or i is None or i is Ellipsis)
+        if first and not is_adv:
+            return False
+        first = False
+    return True
+
+
+def _index_add_batch(args, dims, idx, shape):
+    from ..autodiff.batching import loop_batch
+
+    g = move_bdim_to_front(args[0], dims[0])
+    if _is_basic(idx):
+        size = shape_of(g)[0]
+        return index_add_p.bind(g, idx=_prefix_index(idx), shape=(size,) + shape), 0
+    return loop_batch(index_add_p, [g], [0], {"idx": idx, "shape": shape}, shape_of(g)[0])
+
+
+getitem_p.defbatch(_getitem_batch)
+index_add_p.defbatch(_index_add_batch)
+
+
+def getitem(x, idx):
+    """``x[idx]`` for every kind of NumPy index; differentiable in ``x``."""
+    if _has_tracer(idx):
+        raise TypeError(
+            "Indexing with a traced array is not supported: an index is an integer or "
+            "boolean array, which carries no derivative. Compute it from plain values "
+            "(e.g. with mlcalc.stop_gradient) first."
+        )
+    idx = _normalize_index(idx)
+    return getitem_p.bind(x, idx=idx)
+
+
+def _setitem_impl(x, v, idx):
+    out = np.array(x, copy=True)
+    out[idx] = v
+    return out
+
+
+setitem_p = Primitive("setitem", _setitem_impl)
+
+
+def _setitem_jvp(tangents, ans, x, v, idx):
+    tx, tv = tangents
+    if tx is None:
+        tx = zeros_like_shape(shape_of(x), ans)
+    if tv is None:
+        tv = 0.0
+    return setitem_p.bind(tx, tv, idx=idx)
+
+
+def _setitem_vjp(g, ans, needs, x, v, idx):
+    gx = setitem_p.bind(g, 0.0, idx=idx) if needs[0] else None
+    gv = unbroadcast(getitem_p.bind(g, idx=idx), shape_of(v)) if needs[1] else None
+    return [gx, gv]
+
+
+setitem_p.defjvp_all(_setitem_jvp)
+setitem_p.defvjp_all(_setitem_vjp)
+
+
+def _setitem_batch(args, dims, idx):
+    from ..autodiff.batching import loop_batch
+
+    x, v = args
+    dx, dv = dims
+    size = shape_of(x)[dx] if dx is not None else shape_of(v)[dv]
+    if _is_basic(idx):
+        if dx is None:
+            x = broadcast_to(expand_dims(x, 0), (size,) + shape_of(x))
+        else:
+            x = move_bdim_to_front(x, dx)
+        if dv is not None:
+            v = move_bdim_to_front(v, dv)
+            target_rank = ndim_of(getitem_p.bind(x, idx=_prefix_index(idx)))
+            vs = shape_of(v)
+            v = reshape(v, (vs[0],) + (1,) * (target_rank - len(vs)) + vs[1:])
+        return setitem_p.bind(x, v, idx=_prefix_index(idx)), 0
+    return loop_batch(setitem_p, [x, v], [dx, dv], {"idx": idx}, size)
+
+
+setitem_p.defbatch(_setitem_batch)
+
+
+def setitem(x, idx, v):
+    """The array ``x`` with ``x[idx] = v`` applied (a functional update)."""
+    if _has_tracer(idx):
+        raise TypeError("Item assignment with a traced index is not supported.")
+    idx = _normalize_index(idx)
+    return setitem_p.bind(x, v, idx=idx)
+
+
+def add_at(x, idx, v):
+    """The array ``x`` with ``v`` added at ``idx``, repeated indices accumulating (the
+    functional form of ``np.add.at``)."""
+    idx = _normalize_index(idx)
+    return x + index_add_p.bind(
+        broadcast_to(v, shape_of(getitem_p.bind(np.zeros(shape_of(x)), idx=idx))),
+        idx=idx,
+        shape=shape_of(x),
+    )
+
+
+register_op("_getitem", getitem)
+register_op("_setitem", lambda x, idx, v: setitem(x, idx, v))
+
+
+# ---------------------------------------------------------------------------------
+# dtype conversion, copy, where
+
+convert_p = Primitive("astype", lambda x, dtype: np.asarray(x).astype(dtype))
+convert_p.defjvp(lambda t, ans, x, dtype: convert_p.bind(t, dtype=dtype))
+convert_p.defvjp(lambda g, ans, x, dtype: convert_p.bind(g, dtype=np.result_type(x)))
+convert_p.defbatch(batch_elementwise(convert_p))
+
+
+def astype(x, dtype, copy=True):
+    """``x`` converted to ``dtype``; to a non-float dtype the result carries no
+    derivative."""
+    dtype = np.dtype(dtype)
+    if np.result_type(x.dtype if hasattr(x, "dtype") else x) == dtype:
+        return x
+    if dtype.kind == "c":
+        raise NotImplementedError("complex values are not supported by mlcalc yet.")
+    return convert_p.bind(x, dtype=dtype)
+
+
+@implements(np.copy)
+def copy(a, order="K", subok=False):
+    """A copy of ``a``. Traced values are never mutated in place by mlcalc (item
+    assignment replaces the tracer's value), so the copy shares its value."""
+    if isinstance(a, Tracer):
+        new = object.__new__(type(a))
+        for slot in type(a)._state_slots:
+            setattr(new, slot, getattr(a, slot))
+        return new
+    return np.copy(a, order=order)
+
+
+def _select_impl(cond, x, y):
+    return np.where(cond, x, y)
+
+
+select_p = Primitive("where", _select_impl)
+
+
+def _zero_rule(*args, **kwargs):
+    return None
+
+
+def _select_vjp(which):
+    def rule(g, ans, cond, x, y):
+        if which == 1:
+            return unbroadcast(select_p.bind(cond, g, 0.0), shape_of(x))
+        return unbroadcast(select_p.bind(cond, 0.0, g), shape_of(y))
+
+    return rule
+
+
+select_p.defvjp(_zero_rule, _select_vjp(1), _select_vjp(2))
+select_p.defjvp(
+    _zero_rule,
+    lambda t, ans, cond, x, y: broadcast_tangent(select_p.bind(cond, t, 0.0), shape_of(ans)),
+    lambda t, ans, cond, x, y: broadcast_tangent(select_p.bind(cond, 0.0, t), shape_of(ans)),
+)
+select_p.defbatch(batch_elementwise(select_p))
+
+
+@implements(np.where)
+def where(condition, x=None, y=None):
+    """``x`` where ``condition`` holds, ``y`` elsewhere (with one argument: the indices
+    of the nonzero entries, which carry no derivative)."""
+    if x is None and y is None:
+        from ..autodiff.core import full_lower
+
+        return np.where(full_lower(condition))
+    return select_p.bind(condition, x, y)
+
+
+register_op("reshape", reshape)
+register_op("ravel", ravel)
+register_op("transpose", transpose)
+register_op("swapaxes", swapaxes)
+register_op("squeeze", squeeze)
+register_op("moveaxis", moveaxis)
+register_op("expand_dims", expand_dims)
+register_op("broadcast_to", broadcast_to)
+register_op("stack", stack)
+register_op("sum", sum)
+register_op("astype", astype)
+register_op("copy", copy)
