@@ -27,7 +27,7 @@ from .autodiff.api import (
     value_and_grad,
     vjp,
 )
-from .autodiff.core import NotDifferentiableError, TracerConversionError
+from .autodiff.core import NotDifferentiableError, TracerConversionError, TracerConversionWarning
 from .autodiff.custom import checkpoint, custom_jvp, custom_vjp
 from .autodiff.vmap import vmap
 
@@ -52,4 +52,5 @@ __all__ = [
     "tree",
     "NotDifferentiableError",
     "TracerConversionError",
+    "TracerConversionWarning",
 ]

@@ -398,66 +398,87 @@ def _size(x) -> int:
     return int(np.prod(_shape_of(x), dtype=np.int64))
 
 
-def _basis(leaves, k):
-    """The k-th standard basis vector of the flattened leaves, as a list of arrays."""
-    out = []
-    offset = 0
-    for x in leaves:
-        n = _size(x)
-        dt = _leaf_dtype(x)
-        e = np.zeros(n, dtype=dt if dt.kind == "f" else np.float64)
-        if offset <= k < offset + n:
-            e[k - offset] = 1
-        out.append(e.reshape(_shape_of(x)))
-        offset += n
-    return out
+def _float_dtype(x):
+    dt = _leaf_dtype(x)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
 
 
-def _stack(xs, axis=0):
-    from .core import OPS
-
-    return OPS["stack"](xs, axis=axis)
-
-
-def _reshape(x, shape):
-    from .core import OPS
-
-    return OPS["reshape"](x, shape)
-
-
-def _assemble_columns(cols, in_leaves, out_leaves):
-    """cols[k][o]: derivative of output leaf o along input basis vector k.
-    Returns blocks[o][i] of shape out_o.shape + in_i.shape."""
-    blocks = []
-    for o, y in enumerate(out_leaves):
-        row = []
+def _basis_chunks(leaves, chunk_size):
+    """The standard basis of the flattened leaves, in chunks of at most ``chunk_size``
+    vectors: yields (start, stop, [array of shape (k,) + leaf.shape per leaf])."""
+    sizes = [_size(x) for x in leaves]
+    n = sum(sizes)
+    step = n if not chunk_size else int(chunk_size)
+    if step <= 0:
+        step = max(n, 1)
+    for start in range(0, n, step):
+        stop = min(n, start + step)
+        chunk = []
         offset = 0
-        for x in in_leaves:
-            n = _size(x)
-            if n == 0:
-                row.append(np.zeros(_shape_of(y) + _shape_of(x)))
-                continue
-            col = _stack([cols[offset + j][o] for j in range(n)], axis=-1)
-            row.append(_reshape(col, _shape_of(y) + _shape_of(x)))
-            offset += n
-        blocks.append(row)
-    return blocks
+        for x, size in zip(leaves, sizes):
+            e = np.zeros((stop - start, size), dtype=_float_dtype(x))
+            rows = np.arange(start, stop)
+            hit = (rows >= offset) & (rows < offset + size)
+            e[np.nonzero(hit)[0], rows[hit] - offset] = 1
+            chunk.append(e.reshape((stop - start,) + tuple(_shape_of(x))))
+            offset += size
+        yield start, stop, chunk
 
 
-def _assemble_rows(rows, in_leaves, out_leaves):
-    """rows[k][i]: cotangent of input leaf i for output basis vector k."""
+def _concat_chunks(chunks):
+    """Concatenate per-chunk lists of leaves (each with a leading basis axis)."""
+    from .core import OPS
+
+    if len(chunks) == 1:
+        return chunks[0]
+    return [OPS["concatenate"](list(parts), axis=0) for parts in zip(*chunks)]
+
+
+def _map_basis(fn, in_def, leaves, chunk_size):
+    """Apply the linear map ``fn`` (a pytree with ``in_def`` -> a pytree) to every
+    basis vector at once with vmap (in chunks); returns the output leaves, each with a
+    leading axis of length ``n`` (the number of basis vectors)."""
+    from .vmap import vmap
+
+    batched = vmap(lambda *leaves_: tree.leaves(fn(tree.unflatten(in_def, leaves_))))
+    chunks = [batched(*chunk) for _, _, chunk in _basis_chunks(leaves, chunk_size)]
+    if not chunks:
+        return None
+    return _concat_chunks(chunks)
+
+
+def _blocks(stacked, basis_leaves, other_leaves, basis_is_input):
+    """Cut stacked derivative leaves into Jacobian blocks of shape out.shape + in.shape.
+
+    ``stacked[j]`` has shape (n_basis,) + other_leaves[j].shape. Returns blocks[o][i].
+    """
+    from .core import OPS
+
+    sizes = [_size(x) for x in basis_leaves]
+    offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
     blocks = []
-    offset = 0
-    for y in out_leaves:
-        m = _size(y)
+    if basis_is_input:  # forward mode: columns; other leaves are the outputs
+        for o, y in enumerate(other_leaves):
+            row = []
+            for i, x in enumerate(basis_leaves):
+                shape = tuple(_shape_of(y)) + tuple(_shape_of(x))
+                if stacked is None or sizes[i] == 0:
+                    row.append(np.zeros(shape, dtype=_float_dtype(y)))
+                    continue
+                part = OPS["_getitem"](stacked[o], slice(offsets[i], offsets[i + 1]))
+                part = OPS["moveaxis"](part, 0, -1)
+                row.append(OPS["reshape"](part, shape))
+            blocks.append(row)
+        return blocks
+    for o, y in enumerate(basis_leaves):  # reverse mode: rows; other leaves are inputs
         row = []
-        for i, x in enumerate(in_leaves):
-            if m == 0:
-                row.append(np.zeros(_shape_of(y) + _shape_of(x)))
+        for i, x in enumerate(other_leaves):
+            shape = tuple(_shape_of(y)) + tuple(_shape_of(x))
+            if stacked is None or sizes[o] == 0:
+                row.append(np.zeros(shape, dtype=_float_dtype(x)))
                 continue
-            blk = _stack([rows[offset + j][i] for j in range(m)], axis=0)
-            row.append(_reshape(blk, _shape_of(y) + _shape_of(x)))
-        offset += m
+            part = OPS["_getitem"](stacked[i], slice(offsets[o], offsets[o + 1]))
+            row.append(OPS["reshape"](part, shape))
         blocks.append(row)
     return blocks
 
@@ -488,8 +509,31 @@ def _partial_fun(fun, args, nums, kwargs):
     return f
 
 
-def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
-    """The Jacobian by reverse mode: one VJP per output component.
+def _rev_jacobian(rec: _Recording, single_arg: bool, chunk_size):
+    """All rows of the Jacobian: one batched backward pass over the output basis."""
+    stacked = _map_basis(lambda ct: rec.pullback(ct), rec.out_def, rec.out_values, chunk_size)
+    blocks = _blocks(stacked, rec.out_values, rec.in_leaves, basis_is_input=False)
+    return _jac_tree(blocks, rec.out_def, list(rec.in_def.children), single_arg)
+
+
+def _fwd_jacobian(rec: _Recording, single_arg: bool, chunk_size):
+    """All columns of the Jacobian: one batched forward sweep over the input basis."""
+    stacked = _map_basis(
+        lambda t: rec.pushforward(tuple(t)), rec.in_def, rec.in_leaves, chunk_size
+    )
+    blocks = _blocks(stacked, rec.in_leaves, rec.out_values, basis_is_input=True)
+    return _jac_tree(blocks, rec.out_def, list(rec.in_def.children), single_arg)
+
+
+def jacrev(
+    fun: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    chunk_size: int | None = None,
+):
+    """The Jacobian by reverse mode: VJPs with every output basis vector, batched into
+    one backward pass by vmap (``chunk_size`` basis vectors at a time, to bound memory).
 
     Cost O(m · cost f) for m outputs; best when outputs are fewer than inputs.
     Result shape ``out.shape + in.shape`` (pytrees: output structure of input structure).
@@ -500,38 +544,21 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         nums = _argnums(argnums, len(args), fun)
         f = _partial_fun(fun, args, nums, kwargs)
         rec = _Recording(f, [args[i] for i in nums], "jacrev", has_aux)
-        jac = _rev_jacobian(rec, isinstance(argnums, int))
+        jac = _rev_jacobian(rec, isinstance(argnums, int), chunk_size)
         return (jac, rec.aux) if has_aux else jac
 
     return jacrev_fun
 
 
-def _rev_jacobian(rec: _Recording, single_arg: bool):
-    out_leaves = rec.out_values
-    in_leaves = rec.in_leaves
-    m = sum(_size(y) for y in out_leaves)
-    rows = []
-    for k in range(m):
-        ct = tree.unflatten(rec.out_def, _basis(out_leaves, k))
-        rows.append(tree.leaves(rec.pullback(ct)))
-    blocks = _assemble_rows(rows, in_leaves, out_leaves)
-    return _jac_tree(blocks, rec.out_def, list(rec.in_def.children), single_arg)
-
-
-def _fwd_jacobian(rec: _Recording, single_arg: bool):
-    out_leaves = rec.out_values
-    in_leaves = rec.in_leaves
-    n = sum(_size(x) for x in in_leaves)
-    cols = []
-    for k in range(n):
-        t = tree.unflatten(rec.in_def, _basis(in_leaves, k))
-        cols.append(tree.leaves(rec.pushforward(t)))
-    blocks = _assemble_columns(cols, in_leaves, out_leaves)
-    return _jac_tree(blocks, rec.out_def, list(rec.in_def.children), single_arg)
-
-
-def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
-    """The Jacobian by forward mode: one JVP per input component.
+def jacfwd(
+    fun: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    chunk_size: int | None = None,
+):
+    """The Jacobian by forward mode: JVPs with every input basis vector, batched into
+    one forward pass by vmap (``chunk_size`` basis vectors at a time).
 
     Cost O(n · cost f) for n inputs; best when inputs are fewer than outputs.
     Result shape ``out.shape + in.shape``.
@@ -543,50 +570,55 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         f = _partial_fun(fun, args, nums, kwargs)
         primals = tuple(args[i] for i in nums)
         p_leaves, p_def = tree.flatten(primals)
-        for j, p in enumerate(p_leaves):
+        p_leaves = [
             _check_leaf(p, f"input leaf {j} of {_fun_name(fun)}", "jacfwd")
-        n = sum(_size(x) for x in p_leaves)
-        cols = []
-        out_def = None
-        out_leaves = None
-        aux = None
-        for k in range(n):
-            t = tree.unflatten(p_def, _basis(p_leaves, k))
+            for j, p in enumerate(p_leaves)
+        ]
+        primals = tree.unflatten(p_def, p_leaves)
+        seen = {}
+
+        def push(t):
+            res = jvp(f, primals, tuple(t), has_aux=has_aux)
+            seen["out"] = res[0]  # the primal output does not vary over the basis
             if has_aux:
-                out, tan, aux = jvp(f, primals, t, has_aux=True)
-            else:
-                out, tan = jvp(f, primals, t)
-            o_leaves, out_def = tree.flatten(out)
-            out_leaves = o_leaves
-            cols.append(tree.leaves(tan))
-        if n == 0:
+                seen["aux"] = res[2]
+            return res[1]
+
+        stacked = _map_basis(push, p_def, p_leaves, chunk_size)
+        if "out" not in seen:  # no input components: evaluate once for the structure
             out = f(*primals)
-            if has_aux:
-                out, aux = _split_aux(out, fun)
-            out_leaves, out_def = tree.flatten(out)
-        blocks = _assemble_columns(cols, p_leaves, out_leaves)
-        jac = _jac_tree(blocks, out_def, list(p_def.children), isinstance(argnums, int))
+            seen["out"], seen["aux"] = _split_aux(out, fun) if has_aux else (out, None)
+        o_leaves, o_def = tree.flatten(seen["out"])
+        aux = seen.get("aux")
+        blocks = _blocks(stacked, p_leaves, o_leaves, basis_is_input=True)
+        jac = _jac_tree(blocks, o_def, list(p_def.children), isinstance(argnums, int))
         return (jac, aux) if has_aux else jac
 
     return jacfwd_fun
 
 
 def jacobian(
-    fun: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto", has_aux: bool = False
+    fun: Callable,
+    argnums: int | Sequence[int] = 0,
+    mode: str = "auto",
+    has_aux: bool = False,
+    *,
+    chunk_size: int | None = None,
 ):
     """The Jacobian ∂f/∂x, shape ``out.shape + in.shape``.
 
     ``mode="forward"`` costs O(n · cost f) (one JVP per input), ``mode="reverse"``
     O(m · cost f) (one VJP per output); ``"auto"`` records ``fun`` once and then
-    takes forward sweeps when inputs are fewer than outputs (n < m), backward passes
-    otherwise, on the same tape.
+    takes a batched forward sweep when inputs are fewer than outputs (n < m), a batched
+    backward pass otherwise, on the same tape. ``chunk_size`` bounds how many basis
+    vectors are pushed through at once (memory).
     """
     if mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"jacobian: mode must be 'auto', 'forward' or 'reverse', not {mode!r}.")
     if mode == "forward":
-        return jacfwd(fun, argnums, has_aux)
+        return jacfwd(fun, argnums, has_aux, chunk_size=chunk_size)
     if mode == "reverse":
-        return jacrev(fun, argnums, has_aux)
+        return jacrev(fun, argnums, has_aux, chunk_size=chunk_size)
 
     @functools.wraps(fun)
     def jacobian_fun(*args, **kwargs):
@@ -596,22 +628,30 @@ def jacobian(
         n = sum(_size(x) for x in rec.in_leaves)
         m = sum(_size(y) for y in rec.out_values)
         single = isinstance(argnums, int)
-        jac = _fwd_jacobian(rec, single) if n < m else _rev_jacobian(rec, single)
+        if n < m:
+            jac = _fwd_jacobian(rec, single, chunk_size)
+        else:
+            jac = _rev_jacobian(rec, single, chunk_size)
         return (jac, rec.aux) if has_aux else jac
 
     return jacobian_fun
 
 
-def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False):
-    """The Hessian ∇²f of a scalar function, forward-over-reverse (jacfwd of grad).
+def hessian(
+    fun: Callable,
+    argnums: int | Sequence[int] = 0,
+    has_aux: bool = False,
+    *,
+    chunk_size: int | None = None,
+):
+    """The Hessian ∇²f of a scalar function, forward-over-reverse: jacfwd of grad, so
+    all n Hessian-vector products run as one batched pass (vmap over the n basis
+    tangents; ``chunk_size`` at a time to bound memory).
 
-    Shape ``in.shape + in.shape``. Cost: n Hessian-vector products, each about 4
-    evaluations of ``fun``.
+    Shape ``in.shape + in.shape``. Cost ≈ 4 evaluations of ``fun`` on an n-batch.
     """
-    if has_aux:
-        g = grad(fun, argnums, has_aux=True)
-        return jacfwd(g, argnums, has_aux=True)
-    return jacfwd(grad(fun, argnums), argnums)
+    return jacfwd(grad(fun, argnums, has_aux=has_aux), argnums, has_aux=has_aux,
+                  chunk_size=chunk_size)
 
 
 def hvp(fun: Callable, primals: Sequence, tangents: Sequence):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import warnings
 from typing import Any, Callable
 
 import numpy as np
@@ -41,6 +42,21 @@ class NotDifferentiableError(TypeError):
 class TracerConversionError(TypeError):
     """A traced value was converted to a plain array or Python number (its derivative
     would be lost)."""
+
+
+class TracerConversionWarning(UserWarning):
+    """A traced value is about to be converted where NumPy swallows the error."""
+
+
+_CONVERSION_MESSAGE = (
+    "A traced value was converted to a plain NumPy array (np.asarray, np.array, or "
+    "writing it into a plain ndarray such as `a[i] = x`); its derivative would be lost. "
+    "Fixes: use mlcalc.numpy.asarray / mlcalc.numpy.array, which pass traced values "
+    "through; build arrays with np.stack([...]) or np.concatenate instead of "
+    "np.array([...]); or start from np.zeros_like(x) of a traced x, whose item "
+    "assignment mlcalc differentiates. To drop the derivative on purpose, use "
+    "mlcalc.stop_gradient."
+)
 
 
 # Functions of the differentiable NumPy namespace that tracer methods and operators
@@ -303,17 +319,13 @@ class Tracer:
                 f"{caller} converts its input with np.asarray, which cannot carry a "
                 f"derivative through it: {hint}."
             )
-        raise TracerConversionError(
-            "A traced value was converted to a plain NumPy array (np.asarray, np.array, "
-            "or writing it into a plain ndarray such as `a[i] = x`); its derivative "
-            "would be lost. Fixes: use mlcalc.numpy.asarray / mlcalc.numpy.array, which "
-            "pass traced values through; build arrays with np.stack([...]) or "
-            "np.concatenate instead of np.array([...]); or start from np.zeros_like(x) "
-            "of a traced x, whose item assignment mlcalc differentiates. To drop the "
-            "derivative on purpose, use mlcalc.stop_gradient."
-        )
+        raise TracerConversionError(_CONVERSION_MESSAGE)
 
     def __float__(self):
+        # NumPy calls float() when a 0-d value is written into a plain array (`a[i] = x`)
+        # and replaces the error with "setting an array element with a sequence": warn
+        # first, so the user learns what happened and how to fix it.
+        warnings.warn(_CONVERSION_MESSAGE, TracerConversionWarning, stacklevel=2)
         raise TracerConversionError(
             "float() of a traced value would lose its derivative; keep it as an array, "
             "or use mlcalc.stop_gradient(x) first if the derivative should be dropped."
