@@ -531,3 +531,39 @@ def test_vmap_in_axes_out_axes_and_errors():
         {"a": X, "b": np.ones(4)}
     )
     np.testing.assert_array_equal(d, X)
+
+
+def test_custom_rules_batch_under_vmap_without_looping():
+    import warnings
+
+    @mc.custom_jvp
+    def softplus(x):
+        return np.log(1.0 + np.exp(x))
+
+    @softplus.defjvp
+    def _(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return softplus(x), t / (1.0 + np.exp(-x))
+
+    @mc.custom_vjp
+    def mul(x, y):
+        return x * y
+
+    mul.defvjp(lambda x, y: (x * y, (x, y)), lambda r, g: (g * r[1], g * r[0]))
+    ck = mc.checkpoint(lambda x: np.tanh(x) * x)
+    X = rng.standard_normal((4, 3))
+    y = rng.standard_normal(3)
+
+    def f(x):
+        return np.sum(softplus(x) ** 2 + mul(x, y) * ck(x))
+
+    def f_plain(x):
+        return np.sum(np.log(1.0 + np.exp(x)) ** 2 + x * y * np.tanh(x) * x)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no loop fallback
+        H = mc.vmap(mc.hessian(f))(X)
+        G = mc.vmap(mc.grad(mul, argnums=1), in_axes=(0, None))(X[:, 0], 2.0)
+    for i in range(4):
+        np.testing.assert_allclose(H[i], mc.hessian(f_plain)(X[i]), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(G, X[:, 0])

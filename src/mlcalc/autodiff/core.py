@@ -374,6 +374,10 @@ class Tracer:
 
     # -- NumPy protocols -------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and not kwargs:  # the common case, kept short
+            impl = UFUNC_TABLE.get(ufunc)
+            if impl is not None:
+                return impl(*inputs)
         return OPS["__array_ufunc__"](ufunc, method, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):

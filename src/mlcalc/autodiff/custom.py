@@ -18,7 +18,7 @@ import functools
 from typing import Any, Callable
 
 from . import tree
-from .batching import loop_batch
+from .batching import BatchTracer
 from .core import Primitive, Tracer
 from .forward import ForwardTracer
 from .reverse import Node, ReverseTracer, zeros_like_value
@@ -44,6 +44,7 @@ class _CustomBase:
         self.prim = Primitive(f"{kind}({getattr(fun, '__name__', 'fun')})", self._impl,
                               multiple_results=True)
         self.prim.custom = self
+        self._batched_cache: dict = {}
 
     def _impl(self, *leaves, in_def, store):
         out = self.fun(*tree.unflatten(in_def, leaves))
@@ -59,11 +60,27 @@ class _CustomBase:
         return tree.unflatten(store.out_def, outs)
 
     def process_batch(self, trace, args, params):
+        """Under vmap: bind a custom function of the same kind whose function and
+        rules are the vmapped originals (so the rule keeps serving outer transforms)."""
         vals, dims = trace.lower_args(args)
-        outs, out_dims = loop_batch(self.prim, vals, dims, params, trace.axis_size)
-        from .batching import BatchTracer
+        in_def, store = params["in_def"], params["store"]
+        key = (in_def, tuple(dims), trace.axis_size)
+        batched = self._batched_cache.get(key)
+        if batched is None:
+            batched = self._batched(in_def, tuple(dims), trace.axis_size)
+            self._batched_cache[key] = batched
+        inner = _OutDef()
+        outs = batched.prim.bind(*vals, in_def=tree.structure(tuple(vals)), store=inner)
+        store.out_def = inner.out_def
+        return tuple(BatchTracer(trace, o, 0) for o in outs)
 
-        return tuple(BatchTracer(trace, o, d) for o, d in zip(outs, out_dims))
+    def _flat(self, fn, in_def):
+        """``fn`` as a function of the flat leaves of the original arguments."""
+
+        def flat(*leaves):
+            return fn(*tree.unflatten(in_def, leaves))
+
+        return flat
 
 
 class custom_jvp(_CustomBase):
@@ -88,7 +105,23 @@ class custom_jvp(_CustomBase):
 
     def defjvp(self, rule: Callable) -> Callable:
         self.jvp_rule = rule
+        self._batched_cache.clear()
         return rule
+
+    def _batched(self, in_def, dims, size):
+        from .vmap import vmap
+
+        rule = self._rule()
+        new = custom_jvp(vmap(self._flat(self.fun, in_def), in_axes=dims, axis_size=size))
+
+        def flat_rule(p_leaves, t_leaves):
+            return rule(tuple(tree.unflatten(in_def, p_leaves)),
+                        tuple(tree.unflatten(in_def, t_leaves)))
+
+        vrule = vmap(flat_rule, in_axes=(dims, dims), axis_size=size)
+        new.defjvp(lambda primals, tangents: vrule(tuple(primals), tuple(tangents)))
+        new.prim.name = f"vmap({self.prim.name})"
+        return new
 
     def _rule(self):
         if self.jvp_rule is None:
@@ -166,6 +199,37 @@ class custom_vjp(_CustomBase):
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
         self.fwd = fwd
         self.bwd = bwd
+        self._batched_cache.clear()
+
+    def _batched(self, in_def, dims, size):
+        from .core import OPS
+        from .vmap import vmap
+
+        new = custom_vjp(vmap(self._flat(self.fun, in_def), in_axes=dims, axis_size=size))
+        if self.fwd is None:
+            return new
+        vfwd = vmap(self._flat(self.fwd, in_def), in_axes=dims, axis_size=size)
+        vbwd = vmap(self.bwd, in_axes=(0, 0), axis_size=size)
+
+        def bwd(res, g):
+            cts = vbwd(res, g)
+            flat = []
+            for c, a in zip(cts, tree.unflatten(in_def, [0] * in_def.num_leaves)):
+                n = len(tree.leaves(a))
+                flat.extend([None] * n if c is None else tree.leaves(c))
+            out = []
+            for c, d in zip(flat, dims):
+                if c is None:
+                    out.append(None)
+                elif d is None:  # an argument shared by the batch: sum its cotangents
+                    out.append(OPS["sum"](c, axis=0))
+                else:
+                    out.append(c if d == 0 else OPS["moveaxis"](c, 0, d))
+            return tuple(out)
+
+        new.defvjp(vfwd, bwd)
+        new.prim.name = f"vmap({self.prim.name})"
+        return new
 
     def process_forward(self, trace, args, params):
         in_def, store = params["in_def"], params["store"]
