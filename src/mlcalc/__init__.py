@@ -12,8 +12,7 @@ Derivatives of unmodified NumPy code, of any order, in forward and reverse mode:
 
 from __future__ import annotations
 
-from . import numpy, scipy  # noqa: F401  (fill the engine's dispatch tables)
-from . import tree
+from . import numpy, scipy, tree  # noqa: F401  (fill the engine's dispatch tables)
 from .autodiff.api import (
     grad,
     hessian,

@@ -13,7 +13,7 @@ and the dot-product identity ⟨u, J v⟩ = ⟨Jᵀ u, v⟩, to any order.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 import itertools
 import sys
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -239,16 +240,20 @@ def full_lower(x):
 
 
 def _describe_caller() -> str | None:
-    """Name the SciPy function (if any) that converted a tracer with np.asarray."""
+    """Name the SciPy function (if any) that converted a tracer with np.asarray.
+
+    SciPy's internal helpers (``scipy._lib``: its array-API layer converts inputs in
+    ``xp_promote``, ``array_namespace``...) are walked through to the public function
+    that called them."""
     frame = sys._getframe(2)
     depth = 0
-    while frame is not None and depth < 6:
+    while frame is not None and depth < 10:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith("scipy."):
+        if module.startswith("scipy.") and not module.startswith("scipy._lib"):
             name = frame.f_code.co_name
             public = module.split("._")[0]
             return f"{public}.{name}"
-        if not module.startswith("numpy") and not module.startswith("mlcalc"):
+        if not module.startswith(("numpy", "mlcalc", "scipy._lib")):
             return None
         frame = frame.f_back
         depth += 1

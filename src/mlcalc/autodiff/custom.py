@@ -15,7 +15,8 @@ of its pytree arguments. The plain function runs wherever no trace needs its rul
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from . import tree
 from .batching import BatchTracer

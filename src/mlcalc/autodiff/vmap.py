@@ -9,7 +9,8 @@ Composes with every other transform in any order and depth.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
