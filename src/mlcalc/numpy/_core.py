@@ -346,6 +346,11 @@ def _is_basic(idx) -> bool:
     )
 
 
+def _indexed_shape(shape: tuple[int, ...], idx) -> tuple[int, ...]:
+    """The shape of ``x[idx]`` for an array ``x`` of ``shape`` (without allocating ``x``)."""
+    return np.broadcast_to(np.zeros((), dtype=np.int8), shape)[idx].shape
+
+
 def _getitem_impl(x, idx):
     return x[idx]
 
@@ -369,59 +374,78 @@ index_add_p.defjvp(lambda t, ans, g, idx, shape: index_add_p.bind(t, idx=idx, sh
 index_add_p.defvjp(lambda c, ans, g, idx, shape: getitem_p.bind(c, idx=idx))
 
 
-def _prefix_index(idx):
-    """The index applied to a value with a leading batch axis."""
-    items = idx if isinstance(idx, tuple) else (idx,)
-    if builtins.any(i is Ellipsis for i in items):
-        return (slice(None),) + items
-    return (slice(None),) + items
+# -- batching of indexing ----------------------------------------------------------
+# The batched index is the per-example index with the batch axis in front: a full slice
+# for a basic index; for an advanced one an arange over the batch, which joins the
+# advanced entries. NumPy puts the advanced axes first when they are not adjacent in the
+# index, so a transpose restores the per-example layout behind the batch axis.
+
+
+def _is_advanced_entry(i) -> bool:
+    return not (isinstance(i, slice) or i is None or i is Ellipsis)
+
+
+def _explicit_index(idx, ndim: int) -> tuple:
+    """``idx`` (for an array of rank ``ndim``) as a tuple with one entry per axis and no
+    Ellipsis, boolean arrays replaced by the integer arrays of their ``nonzero()``
+    (NumPy selects the same elements in the same order)."""
+    items = []
+    for i in idx if isinstance(idx, tuple) else (idx,):
+        if isinstance(i, np.ndarray) and i.dtype == bool and i.ndim > 0:
+            items.extend(np.nonzero(i))
+        else:
+            items.append(i)
+    used = builtins.sum(1 for i in items if i is not None and i is not Ellipsis)
+    if not builtins.any(i is Ellipsis for i in items):
+        items.append(Ellipsis)
+    out = []
+    for i in items:
+        out.extend([slice(None)] * (ndim - used) if i is Ellipsis else [i])
+    return tuple(out)
+
+
+def _batched_index(idx, ndim: int, size: int) -> tuple[tuple, tuple[int, ...] | None]:
+    """The index of an array with a leading batch axis of ``size`` that does per example
+    what ``idx`` does to an array of rank ``ndim``, and the permutation (``None``: the
+    identity) that brings ``xb[index]`` to the per-example layout behind the batch axis."""
+    items = _explicit_index(idx, ndim)
+    if _is_basic(items):
+        return (slice(None),) + items, None
+    adv = [j for j, i in enumerate(items) if _is_advanced_entry(i)]
+    k = len(np.broadcast_shapes(*(np.shape(items[j]) for j in adv)))
+    index = (np.arange(size).reshape((size,) + (1,) * k),) + items
+    pre = adv[0]
+    if pre == 0 or adv != list(range(pre, adv[-1] + 1)):
+        return index, None
+    # Per example the advanced axes sit after `pre` sliced axes; batched, they come first.
+    rest = len(items) - len(adv) - pre
+    perm = (
+        (0,)
+        + tuple(1 + k + j for j in range(pre))
+        + tuple(1 + j for j in range(k))
+        + tuple(1 + k + pre + j for j in range(rest))
+    )
+    return index, perm
+
+
+def _inverse(perm: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(int(i) for i in np.argsort(perm))
 
 
 def _getitem_batch(args, dims, idx):
     x = move_bdim_to_front(args[0], dims[0])
-    items = idx if isinstance(idx, tuple) else (idx,)
-    if _is_basic(idx):
-        return getitem_p.bind(x, idx=_prefix_index(idx)), 0
-    # Advanced indexing: NumPy moves the advanced-index axes to the front when they are
-    # separated by a slice; build an explicit index with an arange for the batch axis.
-    size = shape_of(x)[0]
-    adv = [i for i in items if not (isinstance(i, slice) or i is None or i is Ellipsis)]
-    if len(adv) == 1 and getattr(adv[0], "dtype", None) is not None and adv[0].dtype == bool:
-        from ..autodiff.batching import loop_batch
-
-        return loop_batch(getitem_p, [x], [0], {"idx": idx}, size)
-    bshape = (size,) + (1,) * builtins.max(np.ndim(i) for i in adv)
-    batch_index = np.arange(size).reshape(bshape)
-    contiguous = _advanced_contiguous(items)
-    if not contiguous:
-        from ..autodiff.batching import loop_batch
-
-        return loop_batch(getitem_p, [x], [0], {"idx": idx}, size)
-    return getitem_p.bind(x, idx=(batch_index,) + tuple(
-        np.asarray(i) if not (isinstance(i, slice) or i is None or i is Ellipsis) else i
-        for i in items
-    )), 0
-
-
-def _advanced_contiguous(items) -> bool:
-    """Whether the advanced indices start the index (so the batch index joins them)."""
-    first = True
-    for i in items:
-        is_adv = not (isinstance(i, slice) or i is None or i is Ellipsis)
-        if first and not is_adv:
-            return False
-        first = False
-    return True
+    index, perm = _batched_index(idx, ndim_of(x) - 1, shape_of(x)[0])
+    out = getitem_p.bind(x, idx=index)
+    return (out if perm is None else transpose(out, perm)), 0
 
 
 def _index_add_batch(args, dims, idx, shape):
-    from ..autodiff.batching import loop_batch
-
     g = move_bdim_to_front(args[0], dims[0])
-    if _is_basic(idx):
-        size = shape_of(g)[0]
-        return index_add_p.bind(g, idx=_prefix_index(idx), shape=(size,) + shape), 0
-    return loop_batch(index_add_p, [g], [0], {"idx": idx, "shape": shape}, shape_of(g)[0])
+    size = shape_of(g)[0]
+    index, perm = _batched_index(idx, len(shape), size)
+    if perm is not None:
+        g = transpose(g, _inverse(perm))
+    return index_add_p.bind(g, idx=index, shape=(size,) + tuple(shape)), 0
 
 
 getitem_p.defbatch(_getitem_batch)
@@ -429,12 +453,14 @@ index_add_p.defbatch(_index_add_batch)
 
 
 def getitem(x, idx):
-    """``x[idx]`` for every kind of NumPy index; differentiable in ``x``."""
+    """``x[idx]`` for every kind of NumPy index; differentiable in ``x``. The VJP
+    scatters the cotangent back, repeated indices accumulating."""
     if _has_tracer(idx):
         raise TypeError(
             "Indexing with a traced array is not supported: an index is an integer or "
             "boolean array, which carries no derivative. Compute it from plain values "
-            "(e.g. with mlcalc.stop_gradient) first."
+            "(e.g. with mlcalc.stop_gradient) first, or use np.take_along_axis, which "
+            "accepts indices computed under vmap."
         )
     idx = _normalize_index(idx)
     return getitem_p.bind(x, idx=idx)
@@ -458,9 +484,27 @@ def _setitem_jvp(tangents, ans, x, v, idx):
     return setitem_p.bind(tx, tv, idx=idx)
 
 
+def _written_mask(idx, shape: tuple[int, ...]):
+    """For an advanced index: a boolean array over the assigned block ``x[idx]``, True
+    where that entry is the one left in ``x`` (NumPy keeps the last write to a repeated
+    position); ``None`` when every entry is."""
+    block = _indexed_shape(shape, idx)
+    labels = np.arange(int(np.prod(block, dtype=np.int64))).reshape(block)
+    board = np.full(shape, -1, dtype=np.int64)
+    board[idx] = labels
+    kept = board[idx] == labels
+    return None if kept.all() else kept
+
+
 def _setitem_vjp(g, ans, needs, x, v, idx):
     gx = setitem_p.bind(g, 0.0, idx=idx) if needs[0] else None
-    gv = unbroadcast(getitem_p.bind(g, idx=idx), shape_of(v)) if needs[1] else None
+    gv = None
+    if needs[1]:
+        gv = getitem_p.bind(g, idx=idx)
+        kept = None if _is_basic(idx) else _written_mask(idx, shape_of(x))
+        if kept is not None:
+            gv = where(kept, gv, 0.0)
+        gv = unbroadcast(gv, shape_of(v))
     return [gx, gv]
 
 
@@ -469,32 +513,47 @@ setitem_p.defvjp_all(_setitem_vjp)
 
 
 def _setitem_batch(args, dims, idx):
-    from ..autodiff.batching import loop_batch
-
     x, v = args
     dx, dv = dims
     size = shape_of(x)[dx] if dx is not None else shape_of(v)[dv]
-    if _is_basic(idx):
-        if dx is None:
-            x = broadcast_to(expand_dims(x, 0), (size,) + shape_of(x))
-        else:
-            x = move_bdim_to_front(x, dx)
-        if dv is not None:
-            v = move_bdim_to_front(v, dv)
-            target_rank = ndim_of(getitem_p.bind(x, idx=_prefix_index(idx)))
-            vs = shape_of(v)
-            v = reshape(v, (vs[0],) + (1,) * (target_rank - len(vs)) + vs[1:])
-        return setitem_p.bind(x, v, idx=_prefix_index(idx)), 0
-    return loop_batch(setitem_p, [x, v], [dx, dv], {"idx": idx}, size)
+    if dx is None:
+        x = broadcast_to(expand_dims(x, 0), (size,) + shape_of(x))
+    else:
+        x = move_bdim_to_front(x, dx)
+    block = _indexed_shape(shape_of(x)[1:], idx)
+    index, perm = _batched_index(idx, ndim_of(x) - 1, size)
+    if dv is None and perm is None:
+        return setitem_p.bind(x, v, idx=index), 0
+    if dv is None:
+        v = expand_dims(broadcast_to(v, block), 0)
+    else:
+        v = move_bdim_to_front(v, dv)
+        vs = shape_of(v)
+        v = reshape(v, (vs[0],) + (1,) * (len(block) - len(vs) + 1) + vs[1:])
+        v = broadcast_to(v, (vs[0],) + block)
+    if perm is not None:
+        v = transpose(v, _inverse(perm))
+    return setitem_p.bind(x, v, idx=index), 0
 
 
 setitem_p.defbatch(_setitem_batch)
 
 
 def setitem(x, idx, v):
-    """The array ``x`` with ``x[idx] = v`` applied (a functional update)."""
+    """The array ``x`` with ``x[idx] = v`` applied (a functional update), differentiable
+    in ``x`` (zero cotangent at the overwritten entries) and ``v``. At a position
+    written several times (repeated advanced indices) the last write wins, as in NumPy,
+    and only that entry of ``v`` receives the derivative. A traced boolean mask (e.g.
+    ``y[x < 0] = 0`` under vmap) is supported when it has the shape of ``x`` and ``v`` is
+    a scalar: it is ``where(mask, v, x)``."""
+    if isinstance(idx, Tracer) and idx.dtype == bool and shape_of(idx) == shape_of(x):
+        if ndim_of(v) == 0:
+            return where(idx, astype(v, x.dtype), x)
     if _has_tracer(idx):
-        raise TypeError("Item assignment with a traced index is not supported.")
+        raise TypeError(
+            "Item assignment with a traced index is not supported (except a boolean mask "
+            "of the array's shape with a scalar value: y[mask] = c)."
+        )
     idx = _normalize_index(idx)
     return setitem_p.bind(x, v, idx=idx)
 
@@ -504,7 +563,7 @@ def add_at(x, idx, v):
     functional form of ``np.add.at``)."""
     idx = _normalize_index(idx)
     return x + index_add_p.bind(
-        broadcast_to(v, shape_of(getitem_p.bind(np.zeros(shape_of(x)), idx=idx))),
+        broadcast_to(v, _indexed_shape(shape_of(x), idx)),
         idx=idx,
         shape=shape_of(x),
     )
@@ -598,3 +657,4 @@ register_op("stack", stack)
 register_op("sum", sum)
 register_op("astype", astype)
 register_op("copy", copy)
+register_op("concatenate", concatenate)
