@@ -567,3 +567,11 @@ def test_custom_rules_batch_under_vmap_without_looping():
     for i in range(4):
         np.testing.assert_allclose(H[i], mc.hessian(f_plain)(X[i]), rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(G, X[:, 0])
+
+
+def test_value_queries_under_vmap():
+    x = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 3.0]])
+    np.testing.assert_array_equal(mc.vmap(np.count_nonzero)(x), [2, 1])
+    with pytest.raises(NotImplementedError, match="nonzero"):
+        mc.vmap(np.nonzero)(x)
+    assert mc.vmap(lambda r: np.shape(r)[0] + 0.0 * r)(x).shape == (2, 3)
