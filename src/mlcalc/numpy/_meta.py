@@ -70,8 +70,8 @@ def _plain(fn):
 
 
 for _fn in (np.iscomplexobj, np.isrealobj, np.array_equal, np.array_equiv, np.allclose,
-            np.isclose, np.shares_memory, np.may_share_memory, np.nonzero, np.flatnonzero, np.argwhere,
-            np.min_scalar_type):
+            np.isclose, np.shares_memory, np.may_share_memory, np.nonzero, np.flatnonzero,
+            np.argwhere, np.min_scalar_type):
     _plain(_fn)
 
 
