@@ -68,21 +68,47 @@ class ReverseTrace(Trace):
         return x
 
     def process(self, prim: Primitive, args, params):
+        # The hot path of reverse mode: one pass over the arguments, NumPy called
+        # directly when nothing below this level is traced, the node built inline.
         if prim.custom is not None:
             return prim.custom.process_reverse(self, args, params)
         vals = []
         parents = []
-        for i, a in enumerate(args):
-            if isinstance(a, ReverseTracer) and a._trace is self:
-                vals.append(a.value)
-                if a.node is not None:
-                    parents.append((i, a.node, a.out_index))
+        deeper = False
+        i = 0
+        for a in args:
+            if isinstance(a, Tracer):
+                if a._trace is self:
+                    v = a.value
+                    node = a.node
+                    if node is not None:
+                        parents.append((i, node, a.out_index))
+                    if isinstance(v, Tracer):
+                        deeper = True
+                    vals.append(v)
+                else:
+                    deeper = True
+                    vals.append(a)
             else:
                 vals.append(a)
-        out = prim.bind(*vals, **params)
+            i += 1
+        out = prim.bind(*vals, **params) if deeper else prim.impl(*vals, **params)
         if not parents or prim.nondiff:
             return out
-        return self.record(prim, vals, params, out, parents)
+        if prim.multiple_results:
+            return self.record(prim, vals, params, out, parents)
+        dt = getattr(out, "dtype", None)
+        if dt is None:
+            if not isinstance(out, float):
+                return out
+        elif dt.kind != "f":
+            return out
+        if prim.vjp is None and prim.vjp_all is None:
+            _no_vjp(prim)
+        tape = self.tape
+        node = Node(prim, vals, params, out, parents, len(tape))
+        tape.append(node)
+        return ReverseTracer(self, out, node)
 
     def lower_args(self, args):
         """Values one level down, and the (position, node, output index) of each
@@ -101,11 +127,8 @@ class ReverseTrace(Trace):
     def record(self, prim, vals, params, out, parents):
         """Append a node for ``prim`` applied to ``vals`` and wrap its output(s)."""
         if prim.vjp is None and prim.vjp_all is None:
-            raise NotDifferentiableError(
-                f"{prim.name} has no reverse-mode (VJP) rule; it cannot be differentiated "
-                "in reverse mode."
-            )
-        node = Node(prim, vals, params, out, tuple(parents), len(self.tape))
+            _no_vjp(prim)
+        node = Node(prim, vals, params, out, parents, len(self.tape))
         self.tape.append(node)
         if prim.multiple_results:
             return tuple(
@@ -115,6 +138,13 @@ class ReverseTrace(Trace):
             self.tape.pop()
             return out
         return ReverseTracer(self, out, node)
+
+
+def _no_vjp(prim):
+    raise NotDifferentiableError(
+        f"{prim.name} has no reverse-mode (VJP) rule; it cannot be differentiated in "
+        "reverse mode."
+    )
 
 
 def _is_float(x) -> bool:
@@ -163,16 +193,43 @@ def backward(trace: ReverseTrace, seeds, wanted, *, retain: bool = False):
         if g is None:
             continue
         node = tape[i]
-        if node.prim is None:  # an input
+        prim = node.prim
+        if prim is None:  # an input
             if i in wanted_idx:
                 results[i] = g
             continue
-        _apply_vjp(node, g, cts)
+        rules = prim.vjp
+        if rules is not None and not prim.multiple_results:
+            # The common case, inline: per-argument rules, single output.
+            args = node.args
+            params = node.params
+            out = node.out
+            for pos, parent, k in node.parents:
+                rule = rules[pos]
+                if rule is None:
+                    _not_differentiable_in(prim, pos)
+                c = rule(g, out, *args, **params)
+                if c is None:
+                    continue
+                if parent.prim is not None and parent.prim.multiple_results:
+                    _store(cts, parent, k, c)
+                    continue
+                idx = parent.index
+                prev = cts.get(idx)
+                cts[idx] = c if prev is None else prev + c
+        else:
+            _apply_vjp(node, g, cts)
         if not retain:
             node.args = None
             node.out = None
             tape[i] = None
     return [results.get(n.index) for n in wanted]
+
+
+def _not_differentiable_in(prim, pos):
+    raise NotDifferentiableError(
+        f"{prim.name} is not differentiable with respect to its argument {pos}."
+    )
 
 
 def _apply_vjp(node: Node, g, cts: dict):
@@ -196,9 +253,7 @@ def _apply_vjp(node: Node, g, cts: dict):
     for pos, parent, k in parents:
         rule = rules[pos]
         if rule is None:
-            raise NotDifferentiableError(
-                f"{prim.name} is not differentiable with respect to its argument {pos}."
-            )
+            _not_differentiable_in(prim, pos)
         c = rule(g, node.out, *args, **params)
         if c is not None:
             _store(cts, parent, k, c)
