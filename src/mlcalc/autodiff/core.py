@@ -472,6 +472,15 @@ class Tracer:
     def __rpow__(self, other):
         return OPS["power"](other, self)
 
+    def __divmod__(self, other):
+        return OPS["floor_divide"](self, other), OPS["remainder"](self, other)
+
+    def __rdivmod__(self, other):
+        return OPS["floor_divide"](other, self), OPS["remainder"](other, self)
+
+    def __round__(self, ndigits=None):
+        return OPS["round"](self, 0 if ndigits is None else ndigits)
+
     def __matmul__(self, other):
         return OPS["matmul"](self, other)
 

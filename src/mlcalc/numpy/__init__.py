@@ -12,8 +12,16 @@ from __future__ import annotations
 
 import numpy as _np
 
-from . import _contractions, _core, _creation, _elementwise, _meta, _reductions, _shape
-from . import linalg  # noqa: F401
+from . import (
+    _contractions,
+    _core,
+    _creation,
+    _elementwise,
+    _meta,
+    _reductions,
+    _shape,
+    linalg,  # noqa: F401
+)
 from ._contractions import *  # noqa: F403
 from ._core import *  # noqa: F403
 from ._creation import *  # noqa: F403

@@ -11,7 +11,6 @@ import numpy as np
 
 from ..autodiff.core import Tracer
 from ._base import (
-    zeros_like_shape,
     Primitive,
     batch_elementwise,
     broadcast_tangent,
@@ -23,6 +22,7 @@ from ._base import (
     register_op,
     shape_of,
     unbroadcast,
+    zeros_like_shape,
 )
 
 __all__ = [
@@ -236,7 +236,9 @@ def squeeze(a, axis=None):
         axes = normalize_axes(axis, len(shape))
         for ax in axes:
             if shape[ax] != 1:
-                raise ValueError("cannot select an axis to squeeze out which has size not equal to one")
+                raise ValueError(
+                    f"cannot squeeze axis {ax}: its size is {shape[ax]}, not 1 (shape {shape})"
+                )
     return reshape(a, tuple(s for i, s in enumerate(shape) if i not in axes))
 
 
