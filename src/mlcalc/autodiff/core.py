@@ -108,6 +108,7 @@ class Primitive:
         "multiple_results",
         "custom",
         "__weakref__",
+        "__dict__",  # a published primitive carries its own __name__ and __doc__
     )
 
     def __init__(

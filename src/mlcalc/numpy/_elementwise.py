@@ -87,14 +87,12 @@ def _alias(name: str, fn: Callable) -> Callable:
 
 
 def _binder(prim: Primitive, doc: str) -> Callable:
-    """The public function of ``prim``: ``fn(*args) = prim.bind(*args)``."""
-
-    def fn(*args, **kwargs):
-        return prim.bind(*args, **kwargs)
-
-    fn.__name__ = fn.__qualname__ = prim.name
-    fn.__doc__ = doc
-    return fn
+    """The public function of ``prim``: the primitive itself (calling it binds it),
+    named and documented like a function, with no wrapper frame on the hot path."""
+    prim.__name__ = prim.__qualname__ = prim.name
+    prim.__doc__ = doc
+    prim.__module__ = "mlcalc.numpy"
+    return prim
 
 
 def _ufunc(prim: Primitive, ufunc: np.ufunc, doc: str) -> Callable:
