@@ -575,3 +575,19 @@ def test_value_queries_under_vmap():
     with pytest.raises(NotImplementedError, match="nonzero"):
         mc.vmap(np.nonzero)(x)
     assert mc.vmap(lambda r: np.shape(r)[0] + 0.0 * r)(x).shape == (2, 3)
+
+
+def test_function_updating_its_own_input_in_place():
+    def f(x):
+        x[0] = 0.0
+        x += 1.0
+        return np.sum(x * x)
+
+    x = np.array([1.0, 2.0, 3.0])
+    expected = [0.0, 6.0, 8.0]  # f = 1 + (x1+1)^2 + (x2+1)^2
+    np.testing.assert_allclose(mc.grad(f)(x.copy()), expected)
+    np.testing.assert_allclose(mc.jacrev(f)(x.copy()), expected)
+    np.testing.assert_allclose(mc.jacfwd(f)(x.copy()), expected)
+    np.testing.assert_allclose(mc.hessian(f)(x.copy()), np.diag([0.0, 2.0, 2.0]))
+    np.testing.assert_allclose(mc.vjp(f, x.copy())[1](1.0)[0], expected)
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])  # the caller's array is untouched

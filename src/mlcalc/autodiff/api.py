@@ -10,6 +10,7 @@ NotImplementedError.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -176,6 +177,8 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
             ts = [trace.new_input(leaf) for leaf in leaves]
             inputs.append(ts)
             new_args[i] = tree.unflatten(td, ts)
+        # Read the input nodes before running fun: fun may update its inputs in place.
+        in_nodes = [t.node for ts in inputs for t in ts]
         with trace:
             out = fun(*new_args, **kwargs)
         aux = None
@@ -191,7 +194,6 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
                 "reduce it first (e.g. .sum() or .mean())."
             )
         value = trace.lower(out)
-        in_nodes = [t.node for ts in inputs for t in ts]
         if isinstance(out, ReverseTracer) and out._trace is trace and out.node is not None:
             seeds = [(out.node, out.out_index, _ones_like(value))]
         else:
@@ -245,6 +247,7 @@ class _Recording:
         ]
         trace = ReverseTrace()
         ts = [trace.new_input(x) for x in self.in_leaves]
+        self.in_nodes = [t.node for t in ts]  # before fun, which may update its inputs
         with trace:
             out = fun(*tree.unflatten(self.in_def, ts))
         self.aux = None
@@ -253,12 +256,11 @@ class _Recording:
             self.aux = _lower_tree(trace, aux)
         out_leaves, self.out_def = tree.flatten(out)
         self.trace = trace
-        self.in_nodes = [t.node for t in ts]
         self.out_values = [trace.lower(o) for o in out_leaves]
         self.out_refs = [
             (o.node, o.out_index)
             if isinstance(o, ReverseTracer) and o._trace is trace and o.node is not None
-            else (None, 0)
+            else (None, None)
             for o in out_leaves
         ]
         self.out = tree.unflatten(self.out_def, self.out_values)
@@ -396,7 +398,7 @@ def jvp(fun: Callable, primals: Sequence, tangents: Sequence, has_aux: bool = Fa
 
 
 def _size(x) -> int:
-    return int(np.prod(_shape_of(x), dtype=np.int64))
+    return math.prod(_shape_of(x))
 
 
 def _float_dtype(x):

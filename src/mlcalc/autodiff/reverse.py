@@ -30,12 +30,13 @@ class Node:
 
 
 class ReverseTracer(Tracer):
-    """A value recorded on a reverse trace's tape."""
+    """A value recorded on a reverse trace's tape: output ``out_index`` of ``node``
+    (``None`` for a single-output node)."""
 
     __slots__ = ("value", "node", "out_index")
     _state_slots = ("_trace", "value", "node", "out_index")
 
-    def __init__(self, trace, value, node, out_index=0):
+    def __init__(self, trace, value, node, out_index=None):
         self._trace = trace
         self.value = value
         self.node = node
@@ -175,7 +176,7 @@ def backward(trace: ReverseTrace, seeds, wanted, *, retain: bool = False):
     cts: dict[int, object] = {}
     start = -1
     for node, k, g in seeds:
-        if node.prim is not None and node.prim.multiple_results:
+        if k is not None:
             slot = cts.get(node.index)
             if slot is None:
                 slot = [None] * len(node.out)
@@ -211,7 +212,7 @@ def backward(trace: ReverseTrace, seeds, wanted, *, retain: bool = False):
                 c = rule(g, out, *args, **params)
                 if c is None:
                     continue
-                if parent.prim is not None and parent.prim.multiple_results:
+                if k is not None:  # one output of a multiple-results node
                     _store(cts, parent, k, c)
                     continue
                 idx = parent.index
@@ -221,7 +222,6 @@ def backward(trace: ReverseTrace, seeds, wanted, *, retain: bool = False):
             _apply_vjp(node, g, cts)
         if not retain:
             node.args = None
-            node.out = None
             tape[i] = None
     return [results.get(n.index) for n in wanted]
 
@@ -259,9 +259,9 @@ def _apply_vjp(node: Node, g, cts: dict):
             _store(cts, parent, k, c)
 
 
-def _store(cts: dict, parent: Node, k: int, c):
+def _store(cts: dict, parent: Node, k: int | None, c):
     idx = parent.index
-    if parent.prim is not None and parent.prim.multiple_results:
+    if k is not None:
         slot = cts.get(idx)
         if slot is None:
             slot = [None] * len(parent.out)
@@ -288,7 +288,7 @@ def forward_sweep(trace: ReverseTrace, input_nodes, tangents, output_refs):
         any_t = False
         for pos, parent, k in node.parents:
             t = tans.get(parent.index)
-            if t is not None and parent.prim is not None and parent.prim.multiple_results:
+            if t is not None and k is not None:
                 t = t[k]
             if t is not None:
                 ts[pos] = t if ts[pos] is None else ts[pos] + t
@@ -299,7 +299,7 @@ def forward_sweep(trace: ReverseTrace, input_nodes, tangents, output_refs):
     out = []
     for node, k in output_refs:
         t = None if node is None else tans.get(node.index)
-        if t is not None and node.prim is not None and node.prim.multiple_results:
+        if t is not None and k is not None:
             t = t[k]
         out.append(t)
     return out

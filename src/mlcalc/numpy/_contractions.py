@@ -101,8 +101,19 @@ def _matmul_batch(args, dims):
     (a, b), (da, db) = args, dims
     a, b = move_bdim_to_front(a, da), move_bdim_to_front(b, db)
     ra, rb = ndim_of(a) - (da is not None), ndim_of(b) - (db is not None)
-    if db is None and rb == 2:
+    if db is None and rb <= 2:
+        # (B, ..., k) @ b: the batch axis is one more leading (or row) axis of a.
         return matmul_p.bind(a, b), 0
+    if da is None and ra == 2 and rb == 1:
+        # a @ v for a batch of vectors: one matrix product V @ aᵀ, rows = examples.
+        return matmul_p.bind(b, _core.swapaxes(a, -1, -2)), 0
+    if da is None and ra == 2 and rb == 2:
+        # a @ B_i for a batch of matrices: one product a @ [B_1 … B_n] (columns side by
+        # side), the batch axis ending up in the middle.
+        size, k, n = shape_of(b)
+        wide = _core.reshape(_core.transpose(b, (1, 0, 2)), (k, size * n))
+        out = matmul_p.bind(a, wide)
+        return _core.reshape(out, (shape_of(a)[0], size, n)), 1
     if ra == 1:
         a = _core.expand_dims(a, -2)
     if rb == 1:

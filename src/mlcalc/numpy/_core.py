@@ -6,6 +6,7 @@ dtype conversion, where. Each has JVP, VJP and batching rules.
 from __future__ import annotations
 
 import builtins
+import math
 
 import numpy as np
 
@@ -100,10 +101,10 @@ def _resolve_shape(shape, size) -> tuple[int, ...]:
         shape = (int(shape),)
     shape = tuple(int(s) for s in shape)
     if -1 in shape:
-        known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
+        known = math.prod([s for s in shape if s != -1])
         missing = size // known if known else 0
         shape = tuple(missing if s == -1 else s for s in shape)
-    if int(np.prod(shape, dtype=np.int64)) != size:
+    if math.prod(shape) != size:
         raise ValueError(f"cannot reshape array of size {size} into shape {shape}")
     return shape
 
@@ -128,7 +129,7 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
         shape = newshape
     if order != "C":
         raise NotImplementedError("mlcalc.numpy.reshape supports order='C' only.")
-    size = int(np.prod(shape_of(a), dtype=np.int64))
+    size = math.prod(shape_of(a))
     shape = _resolve_shape(shape, size)
     if shape == shape_of(a):
         return a
@@ -491,7 +492,7 @@ def _written_mask(idx, shape: tuple[int, ...]):
     where that entry is the one left in ``x`` (NumPy keeps the last write to a repeated
     position); ``None`` when every entry is."""
     block = _indexed_shape(shape, idx)
-    labels = np.arange(int(np.prod(block, dtype=np.int64))).reshape(block)
+    labels = np.arange(math.prod(block)).reshape(block)
     board = np.full(shape, -1, dtype=np.int64)
     board[idx] = labels
     kept = board[idx] == labels

@@ -3,6 +3,8 @@ answer for traced values as for the arrays they stand for."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..autodiff.batching import BatchTracer
@@ -29,7 +31,7 @@ def size(a, axis=None):
     """The number of elements of ``a`` (along ``axis``)."""
     s = shape_of(a)
     if axis is None:
-        return int(np.prod(s, dtype=np.int64))
+        return math.prod(s)
     return s[axis]
 
 

@@ -17,6 +17,7 @@ With only plain arguments, each function is NumPy's own.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -600,7 +601,7 @@ def append(arr, values, axis=None):
 
 
 def _labels(shape: tuple[int, ...], start: int = 0):
-    return np.arange(start, start + int(np.prod(shape, dtype=np.int64))).reshape(shape)
+    return np.arange(start, start + math.prod(shape)).reshape(shape)
 
 
 @_numpy_when_plain(np.delete)
@@ -616,7 +617,7 @@ def insert(arr, obj, values, axis=None):
     ``axis`` (flattened if ``None``). Every output element is gathered from ``arr`` or
     ``values`` where ``np.insert`` of label arrays says it comes from."""
     shape, vshape = shape_of(arr), shape_of(values)
-    size = int(np.prod(shape, dtype=np.int64))
+    size = math.prod(shape)
     labels = np.insert(_labels(shape), obj, _labels(vshape, size), axis=axis)
     source = concatenate([ravel(arr), ravel(astype(values, dtype_of(arr)))], axis=0)
     return getitem(source, labels)
