@@ -60,8 +60,9 @@ def _argnums(argnums, nargs: int, fun) -> tuple[int, ...]:
 
 
 def _leaf_dtype(x):
-    if isinstance(x, Tracer):
-        return x.dtype
+    dt = getattr(x, "dtype", None)
+    if dt is not None:
+        return dt
     if isinstance(x, bool):
         return np.dtype(bool)
     if isinstance(x, int):
@@ -70,10 +71,7 @@ def _leaf_dtype(x):
         return np.dtype(np.float64)
     if isinstance(x, complex):
         return np.dtype(np.complex128)
-    dt = getattr(x, "dtype", None)
-    if dt is None:
-        return np.asarray(x).dtype
-    return dt
+    return np.asarray(x).dtype
 
 
 def _check_leaf(x, what: str, transform: str):
@@ -150,7 +148,8 @@ def _ones_like(x):
     dt = _leaf_dtype(x)
     if dt.kind != "f":
         dt = np.dtype(np.float64)
-    return np.ones(_shape_of(x), dtype=dt)
+    shape = _shape_of(x)
+    return dt.type(1.0) if shape == () else np.ones(shape, dtype=dt)
 
 
 # ---------------------------------------------------------------------------------

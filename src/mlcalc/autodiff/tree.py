@@ -51,8 +51,13 @@ class TreeDef(NamedTuple):
 _LEAF = TreeDef(None, None, ())
 
 
+_LEAF_TYPES = (float, int, bool, complex, str)
+
+
 def _node_info(x):
     t = type(x)
+    if t in _LEAF_TYPES or hasattr(x, "__array_priority__") and t not in _registry:
+        return None  # arrays, NumPy scalars, traced values: leaves
     if t is tuple or t is list:
         return t, None, list(x)
     if t is dict:

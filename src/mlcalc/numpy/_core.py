@@ -52,6 +52,8 @@ __all__ = [
 
 
 def _sum_impl(x, axis, keepdims):
+    if type(x) is np.ndarray:  # what np.sum calls, without its Python wrapper
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
     return np.sum(x, axis=axis, keepdims=keepdims)
 
 
@@ -60,9 +62,9 @@ sum_p = Primitive("sum", _sum_impl)
 
 def _sum_vjp(g, ans, x, axis, keepdims):
     shape = shape_of(x)
-    if not keepdims:
+    if not keepdims and shape_of(g):
         kept = tuple(1 if i in axis else s for i, s in enumerate(shape))
-        g = reshape(g, kept)
+        g = reshape_p.bind(g, shape=kept)
     return broadcast_to(g, shape)
 
 
@@ -99,7 +101,8 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
 def _resolve_shape(shape, size) -> tuple[int, ...]:
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
-    shape = tuple(int(s) for s in shape)
+    elif type(shape) is not tuple or not builtins.all(type(s) is int for s in shape):
+        shape = tuple(int(s) for s in shape)
     if -1 in shape:
         known = math.prod([s for s in shape if s != -1])
         missing = size // known if known else 0
@@ -109,7 +112,11 @@ def _resolve_shape(shape, size) -> tuple[int, ...]:
     return shape
 
 
-reshape_p = Primitive("reshape", lambda x, shape: np.reshape(x, shape))
+def _reshape_impl(x, shape):
+    return x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape)
+
+
+reshape_p = Primitive("reshape", _reshape_impl)
 reshape_p.defjvp(lambda t, ans, x, shape: reshape_p.bind(t, shape=shape))
 reshape_p.defvjp(lambda g, ans, x, shape: reshape_p.bind(g, shape=shape_of(x)))
 
@@ -129,9 +136,9 @@ def reshape(a, shape=None, order="C", *, newshape=None, copy=None):
         shape = newshape
     if order != "C":
         raise NotImplementedError("mlcalc.numpy.reshape supports order='C' only.")
-    size = math.prod(shape_of(a))
-    shape = _resolve_shape(shape, size)
-    if shape == shape_of(a):
+    current = shape_of(a)
+    shape = _resolve_shape(shape, math.prod(current))
+    if shape == current:
         return a
     return reshape_p.bind(a, shape=shape)
 
@@ -142,7 +149,19 @@ def ravel(a, order="C"):
     return reshape(a, (-1,), order=order)
 
 
-broadcast_p = Primitive("broadcast_to", lambda x, shape: np.broadcast_to(x, shape))
+_SMALL = 4096  # below this many elements a broadcast copy is cheaper than a view
+
+
+def _broadcast_impl(x, shape):
+    if math.prod(shape) <= _SMALL:
+        # np.broadcast_to costs ~2 µs of Python; a broadcasting copy is C.
+        out = np.empty(shape, dtype=np.result_type(x))
+        np.copyto(out, x)
+        return out
+    return np.broadcast_to(x, shape)
+
+
+broadcast_p = Primitive("broadcast_to", _broadcast_impl)
 broadcast_p.defjvp(lambda t, ans, x, shape: broadcast_p.bind(t, shape=shape))
 broadcast_p.defvjp(lambda g, ans, x, shape: unbroadcast(g, shape_of(x)))
 
