@@ -139,8 +139,10 @@ def _lower_tree(trace, t):
 
 
 def _shape_of(x) -> tuple:
-    if isinstance(x, Tracer):
+    if isinstance(x, (Tracer, np.ndarray, np.generic)):
         return x.shape
+    if isinstance(x, (float, int)):
+        return ()
     return np.shape(x)
 
 

@@ -14,6 +14,8 @@ from .core import NotDifferentiableError, Primitive, Trace, Tracer
 
 __all__ = ["ReverseTrace", "ReverseTracer", "Node", "backward", "forward_sweep"]
 
+_new = object.__new__
+
 
 class Node:
     """One recorded primitive application: residuals for its VJP rule."""
@@ -107,9 +109,21 @@ class ReverseTrace(Trace):
         if prim.vjp is None and prim.vjp_all is None:
             _no_vjp(prim)
         tape = self.tape
-        node = Node(prim, vals, params, out, parents, len(tape))
+        # Slot stores on fresh objects: cheaper than two __init__ calls on this path.
+        node = _new(Node)
+        node.prim = prim
+        node.args = vals
+        node.params = params
+        node.out = out
+        node.parents = parents
+        node.index = len(tape)
         tape.append(node)
-        return ReverseTracer(self, out, node)
+        tracer = _new(ReverseTracer)
+        tracer._trace = self
+        tracer.value = out
+        tracer.node = node
+        tracer.out_index = None
+        return tracer
 
     def lower_args(self, args):
         """Values one level down, and the (position, node, output index) of each

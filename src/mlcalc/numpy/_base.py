@@ -37,6 +37,7 @@ __all__ = [
     "ndim_of",
     "dtype_of",
     "unbroadcast",
+    "fit_to",
     "zeros_like_shape",
     "broadcast_tangent",
     "nondiff_elementwise",
@@ -132,6 +133,14 @@ def unbroadcast(g, shape: tuple[int, ...]):
     return g
 
 
+def fit_to(c, like):
+    """``c`` summed to the shape of ``like`` (``unbroadcast``), with the common case of
+    equal shapes decided without a further call."""
+    cs = c.shape if type(c) is np.ndarray else shape_of(c)
+    ls = like.shape if type(like) is np.ndarray else shape_of(like)
+    return c if cs == ls else unbroadcast(c, ls)
+
+
 def zeros_like_shape(shape, like):
     """A plain zero array of ``shape`` with the floating dtype of ``like``."""
     dt = dtype_of(like)
@@ -210,8 +219,8 @@ def defbinary(prim: Primitive, d0: Callable | None, d1: Callable | None) -> Prim
         if d is None:
             return None
         if which == 0:
-            return lambda g, ans, x, y, **p: unbroadcast(g * d(x, y, ans), shape_of(x))
-        return lambda g, ans, x, y, **p: unbroadcast(g * d(x, y, ans), shape_of(y))
+            return lambda g, ans, x, y, **p: fit_to(g * d(x, y, ans), x)
+        return lambda g, ans, x, y, **p: fit_to(g * d(x, y, ans), y)
 
     prim.defjvp(jvp_rule(d0), jvp_rule(d1))
     prim.defvjp(vjp_rule(d0, 0), vjp_rule(d1, 1))

@@ -44,6 +44,7 @@ from ._base import (
     defbinary,
     defunary,
     dtype_of,
+    fit_to,
     implements,
     nondiff_elementwise,
     register_op,
@@ -134,7 +135,7 @@ def _linear(ufunc: np.ufunc, coefficients: tuple[int, ...], doc: str) -> Callabl
 
     def vjp(c, i):
         def rule(g, ans, *args):
-            return unbroadcast(g if c == 1 else negative(g), shape_of(args[i]))
+            return fit_to(g if c == 1 else negative(g), args[i])
 
         return rule
 
