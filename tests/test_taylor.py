@@ -1,4 +1,4 @@
-"""mlcalc.calculus.taylor (module taylor_models): Taylor models of any order, multivariate and vector-valued,
+"""mlcalc.calculus.taylor: Taylor models of any order, multivariate and vector-valued,
 against closed-form derivatives, exactness on polynomials, and the O(‖h‖^(k+1)) rate
 of the remainder."""
 
