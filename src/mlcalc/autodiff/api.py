@@ -167,9 +167,13 @@ def value_and_grad(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: boo
     Cost: about 2-4 evaluations of ``fun``; memory: every residual of the forward pass.
     """
 
+    nums_for: dict[int, tuple[int, ...]] = {}  # argnums resolved per argument count
+
     @functools.wraps(fun)
     def value_and_grad_fun(*args, **kwargs):
-        nums = _argnums(argnums, len(args), fun)
+        nums = nums_for.get(len(args))
+        if nums is None:
+            nums = nums_for[len(args)] = _argnums(argnums, len(args), fun)
         flat, defs = _flatten_args(args, nums, fun, "grad")
         trace = ReverseTrace()
         new_args = list(args)

@@ -199,9 +199,7 @@ def backward(trace: ReverseTrace, seeds, wanted, *, retain: bool = False):
         else:
             cts[node.index] = _accumulate(cts.get(node.index), g)
         start = max(start, node.index)
-    stop = min(n.index for n in wanted) if wanted else 0
-    wanted_idx = {n.index for n in wanted}
-    results = {}
+    stop = min([n.index for n in wanted]) if wanted else 0
     pop = cts.pop
     for i in range(start, stop - 1, -1):
         g = pop(i, None)
@@ -209,9 +207,8 @@ def backward(trace: ReverseTrace, seeds, wanted, *, retain: bool = False):
             continue
         node = tape[i]
         prim = node.prim
-        if prim is None:  # an input
-            if i in wanted_idx:
-                results[i] = g
+        if prim is None:  # an input: its cotangent is a result
+            cts[i] = g
             continue
         rules = prim.vjp
         if rules is not None and not prim.multiple_results:
@@ -237,7 +234,7 @@ def backward(trace: ReverseTrace, seeds, wanted, *, retain: bool = False):
         if not retain:
             node.args = None
             tape[i] = None
-    return [results.get(n.index) for n in wanted]
+    return [cts.get(n.index) for n in wanted]
 
 
 def _not_differentiable_in(prim, pos):
