@@ -69,6 +69,9 @@ OPS: dict[str, Callable[..., Any]] = {}
 # __array_function__ (filled in by mlcalc.numpy and mlcalc.scipy).
 UFUNC_TABLE: dict[Any, Callable[..., Any]] = {}
 FUNCTION_TABLE: dict[Any, Callable[..., Any]] = {}
+# ufuncs implemented by a single primitive (so a one-argument call can skip bind).
+UFUNC_PRIMITIVES: dict[Any, Primitive] = {}
+_NO_PARAMS: dict[str, Any] = {}
 
 # Known replacements for SciPy functions that convert their input with np.asarray.
 ASARRAY_REPLACEMENTS: dict[str, str] = {}
@@ -145,7 +148,7 @@ class Primitive:
                     top = t
                     level = t.level
         if top is None:
-            return self.impl(*args, **params)
+            return self.impl(*args, **params) if params else self.impl(*args)
         return top.process(self, args, params)
 
     __call__ = bind
@@ -382,6 +385,10 @@ class Tracer:
     # -- NumPy protocols -------------------------------------------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         if method == "__call__" and not kwargs:  # the common case, kept short
+            if len(inputs) == 1:
+                prim = UFUNC_PRIMITIVES.get(ufunc)
+                if prim is not None:  # sole argument: its own trace is the top one
+                    return self._trace.process(prim, inputs, _NO_PARAMS)
             impl = UFUNC_TABLE.get(ufunc)
             if impl is not None:
                 return impl(*inputs)

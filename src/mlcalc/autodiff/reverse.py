@@ -95,17 +95,20 @@ class ReverseTrace(Trace):
             else:
                 vals.append(a)
             i += 1
-        out = prim.bind(*vals, **params) if deeper else prim.impl(*vals, **params)
+        if deeper:
+            out = prim.bind(*vals, **params)
+        else:
+            out = prim.impl(*vals, **params) if params else prim.impl(*vals)
         if not parents or prim.nondiff:
             return out
         if prim.multiple_results:
             return self.record(prim, vals, params, out, parents)
-        dt = getattr(out, "dtype", None)
-        if dt is None:
+        try:
+            if out.dtype.kind != "f":
+                return out  # integer or boolean results carry no derivative
+        except AttributeError:
             if not isinstance(out, float):
                 return out
-        elif dt.kind != "f":
-            return out
         if prim.vjp is None and prim.vjp_all is None:
             _no_vjp(prim)
         tape = self.tape
@@ -220,7 +223,7 @@ def backward(trace: ReverseTrace, seeds, wanted, *, retain: bool = False):
                 rule = rules[pos]
                 if rule is None:
                     _not_differentiable_in(prim, pos)
-                c = rule(g, out, *args, **params)
+                c = rule(g, out, *args, **params) if params else rule(g, out, *args)
                 if c is None:
                     continue
                 if k is not None:  # one output of a multiple-results node

@@ -21,6 +21,7 @@ import numpy as np
 from ..autodiff.core import (
     FUNCTION_TABLE,
     OPS,
+    UFUNC_PRIMITIVES,
     UFUNC_TABLE,
     NotDifferentiableError,
     Primitive,
@@ -64,14 +65,23 @@ def implements(*numpy_functions):
     return deco
 
 
+def _fastest(fn: Callable) -> Callable:
+    """A primitive's bound ``bind`` (calling the bound method skips a type-slot lookup)."""
+    return fn.bind if isinstance(fn, Primitive) else fn
+
+
 def register_ufunc(ufunc, fn: Callable) -> None:
     """Register ``fn`` as the implementation of ``ufunc`` for traced arguments."""
-    UFUNC_TABLE[ufunc] = fn
+    UFUNC_TABLE[ufunc] = _fastest(fn)
+    if isinstance(fn, Primitive):
+        UFUNC_PRIMITIVES[ufunc] = fn
+    else:
+        UFUNC_PRIMITIVES.pop(ufunc, None)
 
 
 def register_op(name: str, fn: Callable) -> None:
     """Make ``fn`` what tracer operators and methods named ``name`` call."""
-    OPS[name] = fn
+    OPS[name] = _fastest(fn)
 
 
 # ---------------------------------------------------------------------------------
