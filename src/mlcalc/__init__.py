@@ -12,7 +12,12 @@ Derivatives of unmodified NumPy code, of any order, in forward and reverse mode:
 
 from __future__ import annotations
 
-from . import numpy, scipy, tree  # noqa: F401  (fill the engine's dispatch tables)
+from . import (  # noqa: F401  (fill the engine's dispatch tables)
+    calculus,  # noqa: E402
+    numpy,
+    scipy,
+    tree,
+)
 from .autodiff.api import (
     grad,
     hessian,
@@ -29,6 +34,23 @@ from .autodiff.api import (
 from .autodiff.core import NotDifferentiableError, TracerConversionError, TracerConversionWarning
 from .autodiff.custom import checkpoint, custom_jvp, custom_vjp
 from .autodiff.vmap import vmap
+from .calculus import (  # noqa: E402  (the most used names of the calculus toolkit)
+    check_grad,
+    classify,
+    critical_points,
+    curvature,
+    directional_derivative,
+    gradient,
+    jacobian_det,
+    kkt_residuals,
+    lagrange,
+    laplacian,
+    log_abs_det_jacobian,
+    lstsq,
+    partial,
+    taylor,
+    total_derivative,
+)
 
 __version__ = "0.1.0"
 
@@ -49,6 +71,22 @@ __all__ = [
     "custom_vjp",
     "checkpoint",
     "tree",
+    "calculus",
+    "partial",
+    "directional_derivative",
+    "gradient",
+    "jacobian_det",
+    "log_abs_det_jacobian",
+    "total_derivative",
+    "curvature",
+    "laplacian",
+    "taylor",
+    "classify",
+    "critical_points",
+    "lagrange",
+    "kkt_residuals",
+    "lstsq",
+    "check_grad",
     "NotDifferentiableError",
     "TracerConversionError",
     "TracerConversionWarning",
