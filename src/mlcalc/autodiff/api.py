@@ -433,26 +433,41 @@ def _basis_chunks(leaves, chunk_size):
         yield start, stop, chunk
 
 
-def _concat_chunks(chunks):
-    """Concatenate per-chunk lists of leaves (each with a leading basis axis)."""
-    from .core import OPS
-
-    if len(chunks) == 1:
-        return chunks[0]
-    return [OPS["concatenate"](list(parts), axis=0) for parts in zip(*chunks)]
-
-
 def _map_basis(fn, in_def, leaves, chunk_size):
     """Apply the linear map ``fn`` (a pytree with ``in_def`` -> a pytree) to every
     basis vector at once with vmap (in chunks); returns the output leaves, each with a
-    leading axis of length ``n`` (the number of basis vectors)."""
+    leading axis of length ``n`` (the number of basis vectors).
+
+    Plain results are written chunk by chunk into preallocated arrays, so the peak
+    memory is the result plus one chunk's work; traced results (a Jacobian being
+    differentiated) are concatenated."""
+    from .core import OPS
     from .vmap import vmap
 
     batched = vmap(lambda *leaves_: tree.leaves(fn(tree.unflatten(in_def, leaves_))))
-    chunks = [batched(*chunk) for _, _, chunk in _basis_chunks(leaves, chunk_size)]
-    if not chunks:
+    n = sum(_size(x) for x in leaves)
+    out = None
+    pieces: list = []
+    for start, stop, chunk in _basis_chunks(leaves, chunk_size):
+        part = batched(*chunk)
+        if start == 0 and stop == n:
+            return part
+        plain = all(type(p) is np.ndarray for p in part)
+        if start == 0 and plain:
+            out = [np.empty((n,) + p.shape[1:], dtype=p.dtype) for p in part]
+        if out is not None and plain:
+            for o, p in zip(out, part):
+                o[start:stop] = p
+            continue
+        if out is not None:  # a traced chunk after plain ones: concatenate from here on
+            pieces = [[o[:start] for o in out]]
+            out = None
+        pieces.append(part)
+    if out is not None:
+        return out
+    if not pieces:
         return None
-    return _concat_chunks(chunks)
+    return [OPS["concatenate"](list(parts), axis=0) for parts in zip(*pieces)]
 
 
 def _blocks(stacked, basis_leaves, other_leaves, basis_is_input):
