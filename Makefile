@@ -25,6 +25,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/pip install --quiet -e '.[bench]'
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_engine.py
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_checkpoint.py
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_vmap.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache
