@@ -71,6 +71,8 @@ UFUNC_TABLE: dict[Any, Callable[..., Any]] = {}
 FUNCTION_TABLE: dict[Any, Callable[..., Any]] = {}
 # ufuncs implemented by a single primitive (so a one-argument call can skip bind).
 UFUNC_PRIMITIVES: dict[Any, Primitive] = {}
+# operator names (keys of OPS) implemented by a single primitive.
+OP_PRIMITIVES: dict[str, Primitive] = {}
 _NO_PARAMS: dict[str, Any] = {}
 
 # Known replacements for SciPy functions that convert their input with np.asarray.
@@ -265,6 +267,22 @@ def _describe_caller() -> str | None:
     return None
 
 
+def _binary_method(name: str, reflected: bool = False):
+    """A tracer operator applying the primitive registered as ``name``."""
+
+    def method(self, other):
+        prim = OP_PRIMITIVES.get(name)
+        if prim is not None and (
+            not isinstance(other, Tracer) or other._trace.level <= self._trace.level
+        ):
+            return self._trace.process(prim, (other, self) if reflected else (self, other),
+                                       _NO_PARAMS)
+        return OPS[name](other, self) if reflected else OPS[name](self, other)
+
+    method.__name__ = f"__{'r' if reflected else ''}{name}__"
+    return method
+
+
 class Tracer:
     """A traced array. Behaves like an ndarray: operators, NumPy functions and ufuncs,
     indexing (including item assignment, as a functional update), the usual methods.
@@ -439,47 +457,22 @@ class Tracer:
     def __abs__(self):
         return OPS["abs"](self)
 
-    def __add__(self, other):
-        return OPS["add"](self, other)
-
-    def __radd__(self, other):
-        return OPS["add"](other, self)
-
-    def __sub__(self, other):
-        return OPS["subtract"](self, other)
-
-    def __rsub__(self, other):
-        return OPS["subtract"](other, self)
-
-    def __mul__(self, other):
-        return OPS["multiply"](self, other)
-
-    def __rmul__(self, other):
-        return OPS["multiply"](other, self)
-
-    def __truediv__(self, other):
-        return OPS["divide"](self, other)
-
-    def __rtruediv__(self, other):
-        return OPS["divide"](other, self)
-
-    def __floordiv__(self, other):
-        return OPS["floor_divide"](self, other)
-
-    def __rfloordiv__(self, other):
-        return OPS["floor_divide"](other, self)
-
-    def __mod__(self, other):
-        return OPS["remainder"](self, other)
-
-    def __rmod__(self, other):
-        return OPS["remainder"](other, self)
-
-    def __pow__(self, other):
-        return OPS["power"](self, other)
-
-    def __rpow__(self, other):
-        return OPS["power"](other, self)
+    # Binary operators: with no higher-level tracer among the operands this tracer's
+    # trace is the top one, so the primitive goes straight to it (no bind).
+    __add__ = _binary_method("add")
+    __radd__ = _binary_method("add", reflected=True)
+    __sub__ = _binary_method("subtract")
+    __rsub__ = _binary_method("subtract", reflected=True)
+    __mul__ = _binary_method("multiply")
+    __rmul__ = _binary_method("multiply", reflected=True)
+    __truediv__ = _binary_method("divide")
+    __rtruediv__ = _binary_method("divide", reflected=True)
+    __floordiv__ = _binary_method("floor_divide")
+    __rfloordiv__ = _binary_method("floor_divide", reflected=True)
+    __mod__ = _binary_method("remainder")
+    __rmod__ = _binary_method("remainder", reflected=True)
+    __pow__ = _binary_method("power")
+    __rpow__ = _binary_method("power", reflected=True)
 
     def __divmod__(self, other):
         return OPS["floor_divide"](self, other), OPS["remainder"](self, other)

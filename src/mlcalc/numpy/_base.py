@@ -20,6 +20,7 @@ import numpy as np
 
 from ..autodiff.core import (
     FUNCTION_TABLE,
+    OP_PRIMITIVES,
     OPS,
     UFUNC_PRIMITIVES,
     UFUNC_TABLE,
@@ -82,6 +83,10 @@ def register_ufunc(ufunc, fn: Callable) -> None:
 def register_op(name: str, fn: Callable) -> None:
     """Make ``fn`` what tracer operators and methods named ``name`` call."""
     OPS[name] = _fastest(fn)
+    if isinstance(fn, Primitive):
+        OP_PRIMITIVES[name] = fn
+    else:
+        OP_PRIMITIVES.pop(name, None)
 
 
 # ---------------------------------------------------------------------------------
