@@ -6,6 +6,7 @@ thread pools start with one thread.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import importlib
 import os
@@ -139,3 +140,18 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
+
+
+def settle_allocator() -> str:
+    """Keep freed memory in glibc's heap (trim threshold 64 MiB, mmap threshold 4 MiB).
+
+    By default glibc hands large freed blocks back to the system and every fresh
+    temporary of a few hundred KiB then page-faults; the peers' imports raise these
+    thresholds as a side effect, so setting them explicitly makes every library (and
+    every ``--cases`` selection) run under the same allocator regime."""
+    try:
+        libc = ctypes.CDLL(None)
+        ok = libc.mallopt(-1, 64 << 20) and libc.mallopt(-3, 4 << 20)  # TRIM, MMAP
+    except (OSError, AttributeError):
+        ok = 0
+    return "glibc mallopt: trim 64 MiB, mmap 4 MiB" if ok else "allocator left as is"

@@ -20,7 +20,14 @@ pin_threads()
 import numpy as np  # noqa: E402
 
 import mlcalc as mc  # noqa: E402
-from _common import load_peer, print_machine, print_table, ratio_line, time_call  # noqa: E402
+from _common import (  # noqa: E402
+    load_peer,
+    print_machine,
+    print_table,
+    ratio_line,
+    settle_allocator,
+    time_call,
+)
 
 N_OPS = 80
 CHAIN_SIZE = 10
@@ -187,6 +194,7 @@ def main() -> None:
     if peers["autograd"] is not None:
         import autograd.numpy  # noqa: F401  (autograd's NumPy wrapper, as peers["autograd"].numpy)
     print_machine(peers)
+    print(f"Allocator: {settle_allocator()} (the same for every library)")
     chain = chain_case(peers)
     mlp = mlp_case(peers)
 

@@ -27,14 +27,19 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import pin_threads, print_machine, print_table, time_call  # noqa: E402
+from _common import (  # noqa: E402
+    pin_threads,
+    print_machine,
+    print_table,
+    settle_allocator,
+    time_call,
+)
 
 pin_threads()  # before NumPy (and JAX, torch) are imported
 os.environ["XLA_FLAGS"] = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402
-import ctypes  # noqa: E402
 import functools  # noqa: E402
 import gc  # noqa: E402
 import importlib  # noqa: E402
@@ -86,21 +91,6 @@ def load_peers() -> dict[str, Any]:
     if peers["jax"] is not None:
         peers["jax"].config.update("jax_enable_x64", True)
     return peers
-
-
-def settle_allocator() -> str:
-    """Keep freed memory in glibc's heap (trim threshold 64 MiB, mmap threshold 4 MiB).
-
-    By default glibc hands large freed blocks back to the system and every fresh
-    temporary of a few hundred KiB then page-faults; the peers' imports raise these
-    thresholds as a side effect, so setting them explicitly makes every library (and
-    every ``--cases`` selection) run under the same allocator regime."""
-    try:
-        libc = ctypes.CDLL(None)
-        ok = libc.mallopt(-1, 64 << 20) and libc.mallopt(-3, 4 << 20)  # TRIM, MMAP
-    except (OSError, AttributeError):
-        ok = 0
-    return "glibc mallopt: trim 64 MiB, mmap 4 MiB" if ok else "allocator left as is"
 
 
 def timed(fn: Callable[[], Any]) -> float:
