@@ -2,7 +2,7 @@
 scipy.optimize's interface over mlcalc's methods (first-order, adaptive, second-order,
 quasi-Newton, constrained, proximal), derivatives from the engine."""
 
-from . import first_order  # noqa: F401  (registers its methods)
+from . import first_order, quasi_newton, second_order  # noqa: F401  (register their methods)
 from .minimize import minimize
 from .registry import METHODS
 from .result import ConvergenceRate, OptimizeResult, Trajectory, estimate_rate
