@@ -70,26 +70,38 @@ class Run:
         self.extra: dict = {}
 
     # -- the loop ----------------------------------------------------------------
-    def start(self, x: np.ndarray, f: float, g: np.ndarray | None) -> str | None:
+    def start(
+        self, x: np.ndarray, f: float, g: np.ndarray | None, measure: float | None = None
+    ) -> str | None:
+        """Register the starting point. ``measure`` replaces ‖g‖ as the stopping measure
+        (e.g. a KKT residual norm or a gradient mapping's norm)."""
         if not np.isfinite(f):
             raise ValueError(
                 f"{self.method}: the objective is {f} at the starting point; start from a "
                 "point where it is finite."
             )
-        self._accept(x, f, g, 0.0)
-        if g is not None and np.linalg.norm(g) <= self.gtol:
+        self._accept(x, f, g, 0.0, measure)
+        if self.grad_norms[-1] <= self.gtol:
             return self._stop("converged")
         return None
 
-    def iterate(self, x: np.ndarray, f: float, g: np.ndarray | None, step: float = 0.0):
-        """Register iteration ``nit + 1`` at ``x``; return a stop reason or ``None``."""
+    def iterate(
+        self,
+        x: np.ndarray,
+        f: float,
+        g: np.ndarray | None,
+        step: float = 0.0,
+        measure: float | None = None,
+    ):
+        """Register iteration ``nit + 1`` at ``x``; return a stop reason or ``None``.
+        ``measure`` replaces ‖g‖ as the stopping measure."""
         self.nit += 1
         if not np.isfinite(f) or (g is not None and not np.all(np.isfinite(g))):
             what = "objective" if not np.isfinite(f) else "gradient"
             self.extra["nan_at"] = np.array(x, copy=True)
             return self._stop("nan", f"the {what} became {f if what == 'objective' else 'NaN/inf'} "
                               f"at iteration {self.nit}; returning the last finite iterate")
-        self._accept(x, f, g, step)
+        self._accept(x, f, g, step, measure)
         if self._callback_kind is not None:
             try:
                 if self._callback_kind == "result":
@@ -98,19 +110,26 @@ class Run:
                     self.callback(self.objective.unravel(np.array(x, copy=True)))
             except StopIteration:
                 return self._stop("callback")
-        if g is not None and np.linalg.norm(g) <= self.gtol:
+        if self.grad_norms[-1] <= self.gtol:
             return self._stop("converged")
         if self.nit >= self.maxiter:
             return self._stop("maxiter")
         return None
 
+    def converge(self, message: str) -> str:
+        """Stop successfully on the method's own criterion (e.g. a step below xtol)."""
+        return self._stop("converged", message)
+
     def fail(self, message: str) -> str:
         """Stop because the method cannot make progress (e.g. a failed line search)."""
         return self._stop("stalled", message)
 
-    def _accept(self, x, f, g, step):
+    def _accept(self, x, f, g, step, measure=None):
         self.x, self.f, self.g = np.array(x, copy=True), float(f), g
-        gn = float(np.linalg.norm(g)) if g is not None else float("nan")
+        if measure is not None:
+            gn = float(measure)
+        else:
+            gn = float(np.linalg.norm(g)) if g is not None else float("nan")
         self.grad_norms.append(gn)
         if self.record:
             self.xs.append(self.x)
