@@ -112,5 +112,5 @@ def test_errors():
         minimize(rosen, np.zeros(2), method="lbfgs", options={"m": 0})
     with pytest.raises(ValueError, match="unconstrained"):
         minimize(rosen, np.zeros(2), method="bfgs", bounds=[(0, 1), (0, 1)])
-    with pytest.raises(TypeError):
+    with pytest.raises(ValueError, match="'memory'.*c1, c2, restart"):
         minimize(rosen, np.zeros(2), method="cg", options={"memory": 3})

@@ -9,6 +9,8 @@ from . import (  # noqa: F401  (register their methods)
     proximal,
     quasi_newton,
     second_order,
+    stochastic,
+    transforms,
 )
 from .constrained import (
     project_box,
@@ -27,6 +29,7 @@ from .natural_gradient import (
 from .proximal import prox_box, prox_elastic_net, prox_l1, prox_l2, prox_nonnegative
 from .registry import METHODS
 from .result import ConvergenceRate, OptimizeResult, Trajectory, estimate_rate
+from .stochastic import StochasticObjective
 
 __all__ = [
     "minimize",
@@ -35,6 +38,8 @@ __all__ = [
     "Trajectory",
     "ConvergenceRate",
     "estimate_rate",
+    "StochasticObjective",
+    "transforms",
     "least_squares",
     "minimax",
     "MinimaxTrajectory",

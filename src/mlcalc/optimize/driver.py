@@ -11,7 +11,16 @@ import numpy as np
 from .objective import Objective
 from .result import OptimizeResult, Trajectory, estimate_rate
 
-__all__ = ["Run", "STATUS"]
+__all__ = ["Run", "STATUS", "require_unconstrained"]
+
+
+def require_unconstrained(method: str, bounds, constraints) -> None:
+    """Refuse bounds and constraints for an unconstrained method, naming the ones to use."""
+    if bounds is not None or constraints:
+        raise ValueError(
+            f"minimize: method {method!r} is unconstrained; for bounds or constraints use "
+            "'projected_gradient' or 'augmented_lagrangian'."
+        )
 
 STATUS = {
     0: "converged",

@@ -3,6 +3,7 @@ from the engine."""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -60,7 +61,26 @@ def minimize(
         callback=callback,
         record=record,
     )
-    return solver(objective, x, run, bounds=bounds, constraints=constraints, **(options or {}))
+    options = dict(options or {})
+    _check_options(name, solver, options)
+    return solver(objective, x, run, bounds=bounds, constraints=constraints, **options)
+
+
+def _check_options(name: str, solver: Callable, options: dict) -> None:
+    """An unknown option is a ValueError that lists the method's options."""
+    params = inspect.signature(solver).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return
+    known = [
+        n for n, p in params.items()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and n not in ("bounds", "constraints")
+    ]
+    unknown = sorted(set(options) - set(known))
+    if unknown:
+        raise ValueError(
+            f"minimize: unknown option(s) {', '.join(map(repr, unknown))} for method "
+            f"{name!r}; its options are: {', '.join(known) or '(none)'}."
+        )
 
 
 def _check_bounds(bounds, n: int) -> np.ndarray:

@@ -50,6 +50,7 @@ class Objective:
     """
 
     def __init__(self, fun, x0, args=(), jac=None, hess=None, hvp=None):
+        self.fun = fun  # the user's function (a StochasticObjective is read by sgd & co.)
         self.x0, self.unravel = ravel_pytree(x0)
         self.args = tuple(args)
         self.nfev = self.njev = self.nhev = 0

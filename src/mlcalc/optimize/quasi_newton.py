@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .driver import Run
-from .first_order import _unconstrained
+from .driver import Run, require_unconstrained
 from .line_search import strong_wolfe
 from .objective import Objective
 from .registry import register_method
@@ -50,7 +49,7 @@ def bfgs(
     Cost per iteration: O(n²) plus the line search's value-and-gradient evaluations
     (usually one).
     """
-    _unconstrained("bfgs", bounds, constraints)
+    require_unconstrained("bfgs", bounds, constraints)
     f, g = obj.value_and_grad(x)
     if run.start(x, f, g):
         return run.result()
@@ -123,7 +122,7 @@ def lbfgs(
     line search without decrease clears the memory once, then stops. Cost per
     iteration: O(m n) plus the line search's evaluations (usually one).
     """
-    _unconstrained("lbfgs", bounds, constraints)
+    require_unconstrained("lbfgs", bounds, constraints)
     if int(m) < 1:
         raise ValueError(f"lbfgs: the memory m must be ≥ 1; got {m}.")
     f, g = obj.value_and_grad(x)
@@ -176,7 +175,7 @@ def cg(
     c2) it is linear CG on a quadratic: n iterations. Cost per iteration: O(n) plus
     the line search's evaluations.
     """
-    _unconstrained("cg", bounds, constraints)
+    require_unconstrained("cg", bounds, constraints)
     f, g = obj.value_and_grad(x)
     if run.start(x, f, g):
         return run.result()

@@ -8,8 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .driver import Run
-from .first_order import _unconstrained
+from .driver import Run, require_unconstrained
 from .line_search import strong_wolfe
 from .objective import Objective
 from .registry import register_method
@@ -239,7 +238,7 @@ def newton(
     Cost per iteration: one Hessian, O(n³) linear algebra, one value-and-gradient
     (plus line-search trials or rejected trust-region trials).
     """
-    _unconstrained("newton", bounds, constraints)
+    require_unconstrained("newton", bounds, constraints)
     _check_globalization("newton", globalization)
     if globalization == "trust_region":
 
@@ -304,7 +303,7 @@ def saddle_free_newton(
     Newton's step. Cost per iteration: one Hessian, one O(n³) eigendecomposition, one
     value-and-gradient (plus line-search trials).
     """
-    _unconstrained("saddle_free_newton", bounds, constraints)
+    require_unconstrained("saddle_free_newton", bounds, constraints)
     if not damping > 0:
         raise ValueError(f"saddle_free_newton: damping must be > 0; got {damping}.")
     f, g = obj.value_and_grad(x)
@@ -355,7 +354,7 @@ def newton_cg(
     ``nhev`` counts HVPs. Cost per iteration: one value-and-gradient (plus line-search
     trials) and one HVP per inner CG iteration.
     """
-    _unconstrained("newton_cg", bounds, constraints)
+    require_unconstrained("newton_cg", bounds, constraints)
     f, g = obj.value_and_grad(x)
     if run.start(x, f, g):
         return run.result()
@@ -411,7 +410,7 @@ def trust_ncg(
     ``nhev`` counts HVPs. Cost per iteration: one value-and-gradient per trial point and
     one HVP per inner CG iteration.
     """
-    _unconstrained("trust_ncg", bounds, constraints)
+    require_unconstrained("trust_ncg", bounds, constraints)
     maxcg = 20 * x.size if cg_maxiter is None else int(cg_maxiter)
 
     def model(x, g, radius):
