@@ -30,6 +30,7 @@ from .critical import (
     _MAX_ITER,
     _STALLED,
     KINDS,
+    MultiStartResult,
     _Batched,
     _check_bounds,
     _check_starts,
@@ -110,7 +111,7 @@ class LagrangePoint:
 
 
 @dataclass(frozen=True)
-class LagrangeResult:
+class LagrangeResult(MultiStartResult):
     """The constrained stationary points found, sorted by f value (then by x), with
     counts by kind, how many starts reached each point (``hits``), what became of
     the starts (converged, left the region, stalled at a nonzero local minimum of the
@@ -118,37 +119,11 @@ class LagrangeResult:
     the threshold ``gtol`` used on ‖(∇ₓL, g)‖, and whether the iterations ran
     batched (vmap) or in a loop."""
 
-    points: tuple[LagrangePoint, ...]
-    counts: dict[str, int]
-    hits: tuple[int, ...]
-    n_starts: int
-    n_converged: int
-    n_left_box: int
-    n_stalled: int
-    n_diverged: int
-    n_unconverged: int
-    max_iterations: int
-    gtol: float
-    vectorised: bool
-
-    @property
-    def x(self) -> np.ndarray:
-        """The points as an array of shape (n_points, n)."""
-        return np.array([p.x for p in self.points]).reshape(len(self.points), -1)
-
-    @property
-    def values(self) -> np.ndarray:
-        return np.array([p.value for p in self.points])
-
     @property
     def multipliers(self) -> np.ndarray:
         """The multipliers as an array of shape (n_points, m)."""
         return np.array([p.multipliers for p in self.points]).reshape(len(self.points), -1)
 
-    def of_kind(self, kind: str) -> tuple[LagrangePoint, ...]:
-        if kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
-        return tuple(p for p in self.points if p.kind == kind)
 
 
 def _classify_on_manifold(x, lam, value, R, K, n: int, tol: float) -> LagrangePoint:

@@ -352,17 +352,15 @@ def classify(f: Callable, x, tol: float = 1e-8, gtol: float | None = None) -> Cr
 
 
 @dataclass(frozen=True)
-class CriticalPointsResult:
-    """All critical points found in a box, sorted by f value (then by x).
+class MultiStartResult:
+    """What a multi-start Newton search found: the points with their diagnostics.
 
     ``counts`` maps each kind to how many were found; ``hits[i]`` is how many starts
-    converged to ``points[i]``. Diagnostics: how many starts converged, left the box,
-    stalled at a nonzero local minimum of ‖∇f‖, diverged, or ran out of iterations;
-    the most Newton steps any start took; the ‖∇f‖ threshold used; whether the
-    iterations ran batched (vmap) or in a loop.
-    """
+    converged to ``points[i]``; how many starts converged, left the box, stalled, diverged
+    or ran out of iterations; the most Newton steps any start took; the residual threshold
+    used; whether the iterations ran batched (vmap) or in a loop."""
 
-    points: tuple[CriticalPoint, ...]
+    points: tuple
     counts: dict[str, int]
     hits: tuple[int, ...]
     n_starts: int
@@ -384,22 +382,35 @@ class CriticalPointsResult:
     def values(self) -> np.ndarray:
         return np.array([p.value for p in self.points])
 
-    def of_kind(self, kind: str) -> tuple[CriticalPoint, ...]:
+    def of_kind(self, kind: str) -> tuple:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}; got {kind!r}.")
         return tuple(p for p in self.points if p.kind == kind)
 
     @property
-    def minima(self) -> tuple[CriticalPoint, ...]:
+    def minima(self) -> tuple:
         return self.of_kind("minimum")
 
     @property
-    def maxima(self) -> tuple[CriticalPoint, ...]:
+    def maxima(self) -> tuple:
         return self.of_kind("maximum")
 
     @property
-    def saddles(self) -> tuple[CriticalPoint, ...]:
+    def saddles(self) -> tuple:
         return self.of_kind("saddle")
+
+
+@dataclass(frozen=True)
+class CriticalPointsResult(MultiStartResult):
+    """All critical points found in a box, sorted by f value (then by x).
+
+    ``counts`` maps each kind to how many were found; ``hits[i]`` is how many starts
+    converged to ``points[i]``. Diagnostics: how many starts converged, left the box,
+    stalled at a nonzero local minimum of ‖∇f‖, diverged, or ran out of iterations;
+    the most Newton steps any start took; the ‖∇f‖ threshold used; whether the
+    iterations ran batched (vmap) or in a loop.
+    """
+
 
 
 def critical_points(f: Callable, bounds, n_starts: int = 256, seed: int | None = 0,
