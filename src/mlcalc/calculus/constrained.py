@@ -125,7 +125,6 @@ class LagrangeResult(MultiStartResult):
         return np.array([p.multipliers for p in self.points]).reshape(len(self.points), -1)
 
 
-
 def _classify_on_manifold(x, lam, value, R, K, n: int, tol: float) -> LagrangePoint:
     """Projected-Hessian test from the KKT matrix K = [[∇ₓ²L, −∇gᵀ], [∇g, 0]]."""
     HL = 0.5 * (K[:n, :n] + K[:n, :n].T)
