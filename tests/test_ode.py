@@ -80,3 +80,25 @@ def test_errors():
         odeint(decay, np.ones(1), np.array([0.0, 1.0]), method="rk9")
     with pytest.raises(ValueError, match="increasing"):
         odeint(decay, np.ones(1), np.array([1.0, 0.0]))
+
+
+def test_adjoint_gradients_match_direct_ones_and_finite_differences():
+    from mlcalc.ode import odeint_adjoint
+
+    def damped(y, t, k):
+        return np.stack([y[1], -k * y[0] - 0.1 * y[1]])
+
+    t = np.linspace(0.0, 3.0, 4)
+    y0 = np.array([1.0, 0.0])
+
+    def loss(solver):
+        return lambda y0, k: np.sum(solver(damped, y0, t, args=(k,), rtol=1e-10,
+                                           atol=1e-12) ** 2)
+
+    direct = mc.grad(loss(odeint), argnums=(0, 1))(y0, 2.0)
+    adjoint = mc.grad(loss(odeint_adjoint), argnums=(0, 1))(y0, 2.0)
+    np.testing.assert_allclose(adjoint[0], direct[0], rtol=1e-7)
+    np.testing.assert_allclose(adjoint[1], direct[1], rtol=1e-7)
+    eps = 1e-6
+    fd = (loss(odeint)(y0, 2.0 + eps) - loss(odeint)(y0, 2.0 - eps)) / (2 * eps)
+    np.testing.assert_allclose(adjoint[1], fd, rtol=1e-6)
