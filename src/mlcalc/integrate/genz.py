@@ -23,7 +23,11 @@ integrals. The oscillatory one is Re e^(2πiu₁) Πᵢ ∫₀¹ e^(iaᵢxᵢ) d
 times (m = d, d − 1, …, 1) gives the alternating sum over the vertices.
 
 :func:`genz_parameters` draws a, u as Genz does: u ~ U[0, 1]ᵈ, a ~ U[0, 1]ᵈ rescaled to
-Σ aᵢ = b with the difficulties b = (9.0, 7.25, 1.85, 7.03, 20.4, 4.3) of Genz (1987).
+Σ aᵢ = b with the difficulty levels b = (9.0, 7.25, 1.85, 7.03, 20.4, 4.3) (families in
+the order above). These are the levels of the sparse-grid literature (Barthelmann, Novak
+& Ritter 2000; Novak & Ritter 1996), stated there for d = 10, after Genz (1984, 1987);
+Genz's own TESTPACK draws with b = (1.5, d, 1.85, 7.03, 20.4, 4.3). The difficulty only
+chooses test cases: every check compares with the closed forms above, whatever a is.
 """
 
 from __future__ import annotations
