@@ -9,7 +9,7 @@ from scipy.special import erf
 
 import mlcalc as mc
 from mlcalc.integrate import IntegrationResult, integrate
-from mlcalc.integrate.rules import gauss_kronrod15, genz_malik
+from mlcalc.integrate.rules import gauss_kronrod, gauss_kronrod15, genz_malik
 
 
 def monomial(powers):
@@ -61,6 +61,28 @@ def test_gauss_kronrod_pair_has_degrees_22_and_13():
         err_g = abs(rule.low @ x**p - exact)
         assert err_k < 1e-14 if p <= 23 else err_k > 1e-10
         assert err_g < 1e-14 if p <= 13 or p % 2 else err_g > 1e-6
+
+
+def test_gauss_kronrod_21_pair_has_degrees_32_and_19_and_nests_gauss_legendre_10():
+    rule = gauss_kronrod(10)
+    x = rule.U[:, 0]
+    for p in range(36):
+        exact = (1 - (-1) ** (p + 1)) / (p + 1) / 2
+        err_k = abs(rule.high @ x**p - exact)
+        err_g = abs(rule.low @ x**p - exact)
+        assert err_k < 1e-14 if p <= 31 or p % 2 else err_k > 1e-12
+        assert err_g < 1e-14 if p <= 19 or p % 2 else err_g > 1e-7
+    gl_nodes, gl_weights = np.polynomial.legendre.leggauss(10)
+    on_gauss = rule.low != 0
+    np.testing.assert_allclose(np.sort(x[on_gauss]), gl_nodes, atol=1e-15)
+    np.testing.assert_allclose(rule.low[on_gauss][np.argsort(x[on_gauss])] * 2, gl_weights,
+                               atol=1e-15)
+
+
+def test_product_rule_is_exact_for_products_of_one_dimensional_monomials():
+    rule = gauss_kronrod(10, 3)
+    vals = rule.U[:, 0] ** 30 * rule.U[:, 1] ** 2 * rule.U[:, 2] ** 18
+    assert rule.high @ vals == pytest.approx((1 / 31) * (1 / 3) * (1 / 19), rel=1e-13)
 
 
 @pytest.mark.parametrize("method", ["gauss", "adaptive", "qmc", "mc"])

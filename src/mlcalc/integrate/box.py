@@ -8,9 +8,9 @@ Methods (``method=``):
 
 - ``"gauss"``: tensor Gauss–Legendre of ``order`` points per axis (exact for degree
   ≤ 2·order − 1 in each variable); error |Q_order − Q_⌈order/2⌉|.
-- ``"adaptive"``: globally adaptive cubature, the Gauss–Kronrod 7-15 product rule
-  (d ≤ 5) or Genz–Malik 7/5 (d ≥ 6), embedded error estimates summed over the
-  subregions (:mod:`mlcalc.integrate.adaptive`).
+- ``"adaptive"``: globally adaptive cubature, the Gauss–Kronrod 10-21 product rule
+  (d ≤ 4), the 7-15 product (d = 5) or Genz–Malik 7/5 (d ≥ 6), embedded error
+  estimates summed over the subregions (:mod:`mlcalc.integrate.adaptive`).
 - ``"mc"``: plain Monte Carlo; ``"qmc"``: scrambled Sobol with ``randomisations``
   independent scramblings. Their error is one standard error (not a bound: the true
   error exceeds it about a third of the time, 4 standard errors about 1 in 10⁴).

@@ -62,7 +62,7 @@ class GenzProblem:
 def genz_parameters(family: str, d: int, rng: np.random.Generator) -> tuple[np.ndarray,
                                                                            np.ndarray]:
     """(a, u) for ``family`` in dimension d: u ~ U[0, 1]ᵈ and a ~ U[0, 1]ᵈ scaled to
-    Σaᵢ = b_family (Genz 1987's difficulties). Cost: O(d)."""
+    Σaᵢ = b_family (the difficulty levels of the module docstring). Cost: O(d)."""
     if family not in _DIFFICULTY:
         raise ValueError(f"genz_parameters: unknown family {family!r}; known: {GENZ_FAMILIES}.")
     a = rng.random(d)

@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-__all__ = ["EmbeddedRule", "genz_malik", "gauss_kronrod15", "gauss_legendre"]
+__all__ = ["EmbeddedRule", "genz_malik", "gauss_kronrod", "gauss_kronrod15", "gauss_legendre"]
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -91,38 +91,66 @@ def genz_malik(d: int) -> EmbeddedRule:
     return EmbeddedRule("Genz-Malik 7/5", U, high, low, axis_pairs, l2 * l2 / (l3 * l3))
 
 
-_XGK = (0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
-        0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
-        0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
-        0.207784955007898467600689403773245, 0.0)
-_WGK = (0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
-        0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
-        0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
-        0.204432940075298892414161999234649, 0.209482141084727828012999174891714)
-_WG = (0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
-       0.381830050505118944950369775488975, 0.417959183673469387755102040816327)
+# QUADPACK's Kronrod nodes (positive half, descending, 0 last), Kronrod weights, and the
+# weights of the embedded Gauss rule at the odd-indexed nodes (Piessens et al. 1983).
+_QK15 = (
+    (0.991455371120812639206854697526329, 0.949107912342758524526189684047851,
+     0.864864423359769072789712788640926, 0.741531185599394439863864773280788,
+     0.586087235467691130294144845693013, 0.405845151377397166906606412076961,
+     0.207784955007898467600689403773245, 0.0),
+    (0.022935322010529224963732008058970, 0.063092092629978553290700663189204,
+     0.104790010322250183839876322541518, 0.140653259715525918745189590510238,
+     0.169004726639267902826583426598550, 0.190350578064785409913256402421014,
+     0.204432940075298892414161999234649, 0.209482141084727828012999174891714),
+    (0.129484966168869693270611432679082, 0.279705391489276667901467771423780,
+     0.381830050505118944950369775488975, 0.417959183673469387755102040816327),
+)
+_QK21 = (
+    (0.995657163025808080735527280689003, 0.973906528517171720077964012084452,
+     0.930157491355708226001207180059508, 0.865063366688984510732096688423493,
+     0.780817726586416897063717578345042, 0.679409568299024406234327365114874,
+     0.562757134668604683339000099272694, 0.433395394129247190799265943165784,
+     0.294392862701460198131126603103866, 0.148874338981631210884826001129720, 0.0),
+    (0.011694638867371874278064396062192, 0.032558162307964727478818972459390,
+     0.054755896574351996031381300244580, 0.075039674810919952767043140916190,
+     0.093125454583697605535065465083366, 0.109387158802297641899210590325805,
+     0.123491976262065851077958109831074, 0.134709217311473325928054001771707,
+     0.142775938577060080797094273138717, 0.147739104901338491374841515972068,
+     0.149445554002916905664936468389821),
+    (0.066671344308688137593568809893332, 0.149451349150580593145776339657697,
+     0.219086362515982043995534934228163, 0.269266719309996355091226921569469,
+     0.295524224714752870173892994651338),
+)
+_KRONROD = {7: _QK15, 10: _QK21}
 
 
-@lru_cache(maxsize=8)
-def gauss_kronrod15(d: int = 1) -> EmbeddedRule:
-    """The Gauss–Kronrod 7-15 pair on [−1, 1] — Kronrod (15 nodes, degree 22) and the
-    embedded Gauss rule (its 7 even-indexed nodes, degree 13) — and for d > 1 its tensor
-    product on [−1, 1]ᵈ (15ᵈ nodes; the Gauss product nodes are among them).
-    Cost: O(15ᵈ·d), cached."""
-    x = np.array(_XGK)
-    nodes = np.concatenate([-x[:-1], x[::-1]])  # 15 nodes, ascending
-    wk = np.array(_WGK)
-    high = np.concatenate([wk[:-1], wk[::-1]]) / 2
-    wg_full = np.zeros(8)
-    wg_full[1::2] = _WG  # Gauss nodes are x[1], x[3], x[5], x[7] = 0
+@lru_cache(maxsize=16)
+def gauss_kronrod(n: int = 7, d: int = 1) -> EmbeddedRule:
+    """The Gauss–Kronrod (n)-(2n+1) pair on [−1, 1] for n = 7 or 10 — Kronrod (2n + 1
+    nodes, degree 3n + 1) and the embedded n-point Gauss rule (degree 2n − 1) — and for
+    d > 1 its tensor product on [−1, 1]ᵈ ((2n + 1)ᵈ nodes; the Gauss product nodes are
+    among them). Constants from QUADPACK. Cost: O((2n + 1)ᵈ·d), cached."""
+    if n not in _KRONROD:
+        raise ValueError(f"gauss_kronrod: n must be one of {sorted(_KRONROD)}, got {n}.")
+    xgk, wgk, wg = (np.array(t) for t in _KRONROD[n])
+    m = 2 * n + 1
+    nodes = np.concatenate([-xgk[:-1], xgk[::-1]])  # 2n + 1 nodes, ascending
+    high = np.concatenate([wgk[:-1], wgk[::-1]]) / 2
+    wg_full = np.zeros(n + 1)
+    wg_full[1::2] = wg  # the Gauss nodes are the odd-indexed Kronrod nodes
     low = np.concatenate([wg_full[:-1], wg_full[::-1]]) / 2
     grids = np.meshgrid(*([nodes] * d), indexing="ij")
     U = np.stack([g.ravel() for g in grids], axis=1)
     high_d, low_d = high, low
     for _ in range(d - 1):
         high_d, low_d = np.kron(high_d, high), np.kron(low_d, low)
-    name = "Gauss-Kronrod 7-15" + ("" if d == 1 else f" product ({15**d} points)")
+    name = f"Gauss-Kronrod {n}-{m}" + ("" if d == 1 else f" product ({m**d} points)")
     return EmbeddedRule(name, U, high_d, low_d, factors=(high, low))
+
+
+def gauss_kronrod15(d: int = 1) -> EmbeddedRule:
+    """The Gauss–Kronrod 7-15 pair (its product for d > 1): ``gauss_kronrod(7, d)``."""
+    return gauss_kronrod(7, d)
 
 
 @lru_cache(maxsize=64)
