@@ -117,8 +117,8 @@ def test_brachistochrone_is_the_cycloid():
     t_exact = theta1 * np.sqrt(r / g)
     res = solve_bvp_functional(
         lambda u, x, xu: np.sqrt(2.0 / g) * np.sqrt(1.0 + (xu / (2.0 * u)) ** 2),
-        (0.0, 1.0), 100, (0.0, 1.0), method="newton_cg")
-    assert res.success
+        (0.0, 1.0), 100, (0.0, 1.0))  # the default method, newton_cg
+    assert res.success and res.method == "newton_cg"
     assert abs(res.value - t_exact) < 1e-3
     assert abs(res.value - t_exact) < 1e-5  # what n = 100 actually reaches (O(h²))
     theta = 2.0 * np.arcsin(res.t / np.sqrt(2.0 * r))  # y = u² = r(1 − cos θ)

@@ -139,11 +139,12 @@ def solve_bvp_functional(
     vectors (it is vectorised over the grid by vmap). ``q0``: the initial path (a
     callable of t, or values on the interior or all nodes; default the straight line).
     ``constraints``: pairs (G, c) imposing ∫ G(t, q, q̇) dt = c, discretised by the same
-    rule. ``method``: a method of ``mlcalc.optimize.minimize`` (default ``lbfgs``, or
+    rule. ``method``: a method of ``mlcalc.optimize.minimize`` (default ``newton_cg``, or
     ``auglag`` with constraints); ``tol`` is its gradient (KKT) tolerance; ``options``
     its own settings. The discrete problem's conditioning worsens like n² (n⁴ where the
-    integrand is singular at an end, as the brachistochrone's): L-BFGS then stalls, and
-    ``newton_cg`` (engine Hessian–vector products) or ``bfgs`` converge in few steps.
+    integrand is singular at an end, as the brachistochrone's): first-order and
+    limited-memory methods (``lbfgs``) then stall, while ``newton_cg`` (the default:
+    engine Hessian–vector products) or ``bfgs`` converge in few steps.
     Cost: each optimiser iteration evaluates J_density and its
     gradient at n points (one reverse pass over the vmapped integrand).
     """
@@ -162,7 +163,7 @@ def solve_bvp_functional(
     if qa.shape != qb.shape:
         raise ValueError(f"solve_bvp_functional: q(a) and q(b) must have the same shape; got "
                          f"{qa.shape} and {qb.shape}.")
-    method = method or ("auglag" if constraints else "lbfgs")
+    method = method or ("auglag" if constraints else "newton_cg")
     if method not in METHODS:
         raise ValueError(f"solve_bvp_functional: unknown method {method!r}; known methods: "
                          f"{', '.join(sorted(METHODS))}.")
