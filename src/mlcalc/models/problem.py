@@ -281,7 +281,10 @@ class Problem:
         v = np.asarray(v, dtype=float)
         out = np.zeros(self.dim)
         for Xb, yb, wt in self.batches():
-            out += wt * np.asarray(hvp(lambda u: self.batch_loss(u, Xb, yb), (w,), (v,)))
+            def batch(u, Xb=Xb, yb=yb):
+                return self.batch_loss(u, Xb, yb)
+
+            out += wt * np.asarray(hvp(batch, (w,), (v,)))
         if self.regularizer is not None:
             out += np.asarray(hvp(self._reg, (w,), (v,)))
         return out
