@@ -613,3 +613,33 @@ def test_chunked_jacobians_equal_unchunked(chunk_size):
         mc.jacfwd(mc.jacrev(f))(x[:20]),
         rtol=1e-12, atol=1e-12,
     )
+
+
+def test_linearize_and_auto_jacobian_through_custom_functions():
+    # forward sweeps over a recorded tape use the custom_jvp rule, and differentiate the
+    # function of a custom_vjp / checkpoint, exactly as jvp does
+    x = np.array([0.3, 0.7, -1.1])
+    v = np.array([1.0, -2.0, 0.5])
+
+    @mc.custom_jvp
+    def double_slope_exp(x):
+        return np.exp(x)
+
+    @double_slope_exp.defjvp
+    def _(primals, tangents):  # deliberately not exp's derivative: the rule must be used
+        return np.exp(primals[0]), 2.0 * np.exp(primals[0]) * tangents[0]
+
+    @mc.custom_vjp
+    def cube(x):
+        return x**3
+
+    cube.defvjp(lambda x: (x**3, x), lambda r, g: (3 * r**2 * g,))
+    blocks = [double_slope_exp, cube, mc.checkpoint(lambda x: np.sin(x) * x)]
+    for block in blocks:
+        def f(x, block=block):
+            return block(x) * np.sum(x)
+
+        expected = mc.jvp(f, (x,), (v,))[1]
+        np.testing.assert_allclose(mc.linearize(f, x)[1](v), expected, rtol=1e-14)
+        np.testing.assert_allclose(mc.jacobian(f, mode="auto")(x) @ v, expected, rtol=1e-14)
+    np.testing.assert_allclose(mc.linearize(double_slope_exp, x)[1](v), 2 * np.exp(x) * v)

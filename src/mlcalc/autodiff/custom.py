@@ -103,6 +103,7 @@ class custom_jvp(_CustomBase):
         super().__init__(fun, "custom_jvp")
         self.jvp_rule = None
         self.prim.defvjp_all(self._vjp_from_jvp)
+        self.prim.defjvp_all(self._jvp_on_tape)
 
     def defjvp(self, rule: Callable) -> Callable:
         self.jvp_rule = rule
@@ -152,6 +153,14 @@ class custom_jvp(_CustomBase):
             )
         return tuple(ForwardTracer(trace, o, t) for o, t in zip(o_leaves, t_leaves))
 
+    def _jvp_on_tape(self, tangents, out, *vals, in_def, store):
+        """The user's rule as the primitive's JVP, for forward sweeps over a recorded
+        tape (``linearize``, ``jacobian(mode="auto")``)."""
+        rule = self._rule()
+        ts = [zeros_like_value(v) if t is None else t for t, v in zip(tangents, vals)]
+        _, t_out = rule(tuple(tree.unflatten(in_def, vals)), tuple(tree.unflatten(in_def, ts)))
+        return tuple(tree.leaves(t_out))
+
     def process_reverse(self, trace, args, params):
         vals, parents = trace.lower_args(args)
         out = self.prim.bind(*vals, **params)
@@ -196,6 +205,7 @@ class custom_vjp(_CustomBase):
         self.fwd = None
         self.bwd = None
         self.prim.defvjp_all(self._vjp)
+        self.prim.defjvp_all(self._jvp_on_tape)
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
         self.fwd = fwd
@@ -260,6 +270,15 @@ class custom_vjp(_CustomBase):
                     len(trace.tape))
         trace.tape.append(node)
         return tuple(ReverseTracer(trace, o, node, k) for k, o in enumerate(o_leaves))
+
+    def _jvp_on_tape(self, tangents, out, *vals, in_def, store, res=None):
+        """Forward sweeps over a recorded tape (``linearize``, ``jacobian(mode="auto")``)
+        differentiate the original function, as forward mode does."""
+        from .api import jvp
+
+        ts = [zeros_like_value(v) if t is None else t for t, v in zip(tangents, vals)]
+        _, t_out = jvp(self._flat(self.fun, in_def), tuple(vals), tuple(ts))
+        return tuple(tree.leaves(t_out))
 
     def _vjp(self, g, out, needs, *vals, in_def, store, res):
         cts_leaves = [zeros_like_value(o) if c is None else c for c, o in zip(g, out)]
