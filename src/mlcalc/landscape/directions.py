@@ -53,17 +53,18 @@ _EPS = 1e-10
 
 def as_flat(problem: Any, x: Any, what: str = "params") -> np.ndarray:
     """``x`` as a flat float vector of length ``problem.dim``: a flat array is taken as it
-    is, a pytree (same structure as ``problem.params``) is raveled leaf by leaf in pytree
-    order; ``None`` gives ``problem.flat_params``."""
+    is, a pytree (same structure as ``problem.params``) is flattened by the problem itself
+    (``problem.with_params(x).flat_params``); ``None`` gives ``problem.flat_params``."""
     if x is None:
         return np.asarray(problem.flat_params, dtype=float).copy()
     if isinstance(x, np.ndarray) and x.ndim == 1:
         flat = np.asarray(x, dtype=float)
     else:
-        leaves = tree.leaves(x)
-        if not leaves:
+        if not tree.leaves(x):
             raise ValueError(f"{what}: got an empty pytree ({type(x).__name__})")
-        flat = np.concatenate([np.ravel(np.asarray(leaf, dtype=float)) for leaf in leaves])
+        # the problem knows its own parameter structure (a framework's dict order,
+        # device tensors): flatten through it
+        flat = np.asarray(problem.with_params(x).flat_params, dtype=float)
     if flat.shape != (problem.dim,):
         raise ValueError(
             f"{what}: expected a flat vector of shape ({problem.dim},) or a pytree with "
