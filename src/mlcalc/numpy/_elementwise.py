@@ -362,17 +362,28 @@ log = _unary(np.log, lambda x, y: 1.0 / x, "ln x; derivative 1/x.")
 log1p = _unary(np.log1p, lambda x, y: 1.0 / (1.0 + x), "ln(1 + x); derivative 1/(1 + x).")
 log2 = _unary(np.log2, lambda x, y: 1.0 / (x * _LN2), "log₂ x; derivative 1/(x ln 2).")
 log10 = _unary(np.log10, lambda x, y: 1.0 / (x * _LN10), "log₁₀ x; derivative 1/(x ln 10).")
+
+
+def _logistic(u):
+    """σ(u) = 1/(1 + e^{−u}) from e = e^{−|u|} ≤ 1: neither branch overflows or cancels,
+    so σ keeps full relative precision (σ(−40) = 4.2e−18, not 0) and so do its
+    derivatives. (A weight e^{x − z} with z = logaddexp(x, y) would inherit z's rounding:
+    0.47 instead of 0.5 at x = y = 1e15.)"""
+    e = exp(-absolute(u))
+    return where(greater_equal(u, 0), 1.0 / (1.0 + e), e / (1.0 + e))
+
+
 logaddexp = _binary(
     np.logaddexp,
-    lambda x, y, z: exp(x - z),
-    lambda x, y, z: exp(y - z),
-    "ln(eˣ + eʸ); ∂ = (eˣ⁻ᶻ, eʸ⁻ᶻ), the softmax weights (stable for large x, y).",
+    lambda x, y, z: _logistic(x - y),
+    lambda x, y, z: _logistic(y - x),
+    "ln(eˣ + eʸ); ∂ = (σ(x − y), σ(y − x)), the softmax weights (stable for large x, y).",
 )
 logaddexp2 = _binary(
     np.logaddexp2,
-    lambda x, y, z: exp2(x - z),
-    lambda x, y, z: exp2(y - z),
-    "log₂(2ˣ + 2ʸ); ∂ = (2ˣ⁻ᶻ, 2ʸ⁻ᶻ) (stable for large x, y).",
+    lambda x, y, z: _logistic((x - y) * _LN2),
+    lambda x, y, z: _logistic((y - x) * _LN2),
+    "log₂(2ˣ + 2ʸ); ∂ = (σ((x − y) ln 2), σ((y − x) ln 2)) (stable for large x, y).",
 )
 
 
