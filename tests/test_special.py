@@ -420,3 +420,19 @@ def test_log_ndtr_extreme(dtype):
     assert g[-1] == 0.0 and h[-1] == 0.0
     if dtype == np.float64:
         np.testing.assert_allclose(h[0], -0.999999, rtol=1e-6)
+
+
+def test_logistic_weights_keep_full_precision_at_extreme_arguments():
+    # closed forms: σ'(x) = e^{-x}/(1 + e^{-x})², softmax weights of equal entries ½
+    x = 40.0
+    true = math.exp(-x) / (1 + math.exp(-x)) ** 2
+    assert mc.grad(sp.expit)(x) == pytest.approx(true, rel=1e-14)
+    assert mc.grad(mc.grad(lambda t: np.logaddexp(0.0, t)))(x) == pytest.approx(true, rel=1e-14)
+    np.testing.assert_array_equal(
+        mc.grad(lambda a: ms.logsumexp(a))(np.array([1e15, 1e15])), [0.5, 0.5])
+    assert mc.grad(lambda t: np.logaddexp(t, 1e15))(1e15) == 0.5
+    assert mc.grad(lambda t: np.logaddexp2(t, 1e15))(1e15) == 0.5
+    s = math.exp(0.3) - 0.5 * math.exp(0.1)  # signed sums: ∂ log|Σ b e^a| = b e^a / Σ b e^a
+    g = mc.grad(lambda a: ms.logsumexp(a, b=np.array([1.0, -0.5]),
+                                  return_sign=True)[0])(np.array([0.3, 0.1]))
+    np.testing.assert_allclose(g, [math.exp(0.3) / s, -0.5 * math.exp(0.1) / s], rtol=1e-14)
