@@ -14,8 +14,9 @@ import sys
 import numpy as np
 import pytest
 
+from adapter_fixtures import assert_filter_normalised, assert_problems_agree, np_mse
 from mlcalc.adapters import JaxProblem
-from mlcalc.models import Problem
+from mlcalc.models import Problem, cross_entropy
 
 NEEDS = "JAX is an optional extra (pip install jax jaxlib); CI does not install it"
 
@@ -36,16 +37,6 @@ def mlp(params, X):
     """tanh MLP, weights (in, out): works on NumPy (mlcalc) and on jax.numpy alike."""
     W0, b0, W1, b1 = params
     return np.tanh(X @ W0 + b0) @ W1 + b1
-
-
-def np_cross_entropy(logits, y):
-    m = np.max(logits, axis=1, keepdims=True)
-    logp = logits - m - np.log(np.sum(np.exp(logits - m), axis=1, keepdims=True))
-    return -np.mean(np.take_along_axis(logp, y[:, None], axis=1))
-
-
-def np_mse(pred, y):
-    return np.mean((pred - y) ** 2)
 
 
 @functools.cache  # one set of functions: JAX compiles them once
@@ -73,7 +64,7 @@ def setup(jax, loss="ce", batch_size=None):
     X = rng.normal(size=(N, D))
     y = rng.integers(0, C, N) if loss == "ce" else rng.normal(size=(N, C))
     apply, ce, mse = jax_fns(jax)
-    j_loss, n_loss = (ce, np_cross_entropy) if loss == "ce" else (mse, np_mse)
+    j_loss, n_loss = (ce, cross_entropy) if loss == "ce" else (mse, np_mse)
     jp = JaxProblem(apply, params, j_loss, (X, y), batch_size=batch_size)
     npb = Problem(mlp, n_loss, (X, y), params, batch_size=batch_size)
     return jp, npb
@@ -81,24 +72,8 @@ def setup(jax, loss="ce", batch_size=None):
 
 def test_matches_numpy_problem(jax):
     jp, npb = setup(jax, "ce", batch_size=12)
-    assert jp.dim == npb.dim == D * H + H + H * C + C
-    np.testing.assert_array_equal(jp.flat_params, npb.flat_params)
-    rng = np.random.default_rng(2)
-    w = jp.flat_params + 0.3 * rng.normal(size=jp.dim)
-    v = rng.normal(size=jp.dim)
-    assert abs(jp.loss(w) - npb.loss(w)) < 1e-10
-    val, g = jp.value_and_grad(w)
-    assert abs(val - npb.loss(w)) < 1e-10
-    np.testing.assert_allclose(g, npb.grad(w), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(jp.hvp(w, v), npb.hvp(w, v), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(jp.ggn_vp(w, v), npb.ggn_vp(w, v), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(jp.fisher_vp(w, v), npb.fisher_vp(w, v), rtol=0, atol=1e-10)
-    Xb, yb, _ = next(npb.batches())
-    np.testing.assert_allclose(jp.per_example_grads(w, Xb, yb), npb.per_example_grads(w, Xb, yb),
-                               rtol=0, atol=1e-10)
-    assert jp.accuracy(w) == npb.accuracy(w)
-    for out in (g, jp.hvp(w, v), jp.flat_params):
-        assert isinstance(out, np.ndarray) and out.dtype == np.float64
+    assert jp.dim == D * H + H + H * C + C
+    assert_problems_agree(jp, npb)
 
 
 def test_matches_numpy_problem_squared_error(jax):
@@ -248,12 +223,4 @@ def test_landscape_instruments_run_on_the_adapter(jax):
     np.testing.assert_allclose(np.sort(ours.values)[[0, -1]], dense[[0, -1]], rtol=0, atol=1e-9)
     # filter normalisation reads the layout: the filters of an (in, out) kernel are its
     # columns, each scaled to the norm of that column of θ
-    d = random_direction(jp, seed=1)
-    for info in jp.layout:
-        block, theta = d[info.slice], jp.flat_params[info.slice]
-        if info.kind == "bias":
-            assert not block.any()
-        else:
-            np.testing.assert_allclose(
-                np.linalg.norm(block.reshape(info.shape), axis=0),
-                np.linalg.norm(theta.reshape(info.shape), axis=0), rtol=1e-8)
+    assert_filter_normalised(jp, random_direction(jp, seed=1), filter_axis=0)

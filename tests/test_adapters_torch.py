@@ -14,8 +14,9 @@ import warnings
 import numpy as np
 import pytest
 
+from adapter_fixtures import assert_filter_normalised, assert_problems_agree, np_mse
 from mlcalc.adapters import TorchProblem
-from mlcalc.models import Problem
+from mlcalc.models import Problem, cross_entropy
 
 NEEDS = "PyTorch is an optional extra (pip install torch==2.13.0); CI does not install it"
 
@@ -40,16 +41,6 @@ def np_mlp(params, X):
     return np.tanh(X @ W0.T + b0) @ W1.T + b1
 
 
-def np_cross_entropy(logits, y):
-    m = np.max(logits, axis=1, keepdims=True)
-    logp = logits - m - np.log(np.sum(np.exp(logits - m), axis=1, keepdims=True))
-    return -np.mean(np.take_along_axis(logp, y[:, None], axis=1))
-
-
-def np_mse(pred, y):
-    return np.mean((pred - y) ** 2)
-
-
 def make_data(loss):
     rng = np.random.default_rng(1)
     X = rng.normal(size=(N, D))
@@ -71,7 +62,7 @@ def both(torch, loss="ce", batch_size=None):
     module = torch_mlp(torch)
     X, y = make_data(loss)
     if loss == "ce":
-        t_loss, n_loss = torch.nn.functional.cross_entropy, np_cross_entropy
+        t_loss, n_loss = torch.nn.functional.cross_entropy, cross_entropy
     else:
         t_loss, n_loss = torch.nn.functional.mse_loss, np_mse
     tp = TorchProblem(module, t_loss, (torch.as_tensor(X), torch.as_tensor(y)), batch_size)
@@ -83,27 +74,8 @@ def both(torch, loss="ce", batch_size=None):
 @pytest.mark.parametrize("loss", ["ce", "mse"])
 def test_matches_numpy_problem(torch, loss):
     tp, npb, _ = both(torch, loss, batch_size=10)
-    assert tp.dim == npb.dim == D * H + H + H * C + C
-    np.testing.assert_array_equal(tp.flat_params, npb.flat_params)
-    rng = np.random.default_rng(2)
-    w = tp.flat_params + 0.3 * rng.normal(size=tp.dim)
-    v = rng.normal(size=tp.dim)
-    assert abs(tp.loss(w) - npb.loss(w)) < 1e-10
-    val, g = tp.value_and_grad(w)
-    assert abs(val - npb.loss(w)) < 1e-10
-    np.testing.assert_allclose(g, npb.grad(w), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(tp.hvp(w, v), npb.hvp(w, v), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(tp.ggn_vp(w, v), npb.ggn_vp(w, v), rtol=0, atol=1e-10)
-    np.testing.assert_allclose(tp.fisher_vp(w, v), npb.fisher_vp(w, v), rtol=0, atol=1e-10)
-    Xb, yb, _ = next(tp.batches())
-    np.testing.assert_allclose(
-        tp.per_example_grads(w, Xb, yb),
-        npb.per_example_grads(w, *next(npb.batches())[:2]),
-        rtol=0, atol=1e-10,
-    )
-    assert tp.accuracy(w) == npb.accuracy(w)
-    for out in (g, tp.hvp(w, v), tp.flat_params):
-        assert isinstance(out, np.ndarray) and out.dtype == np.float64
+    assert tp.dim == D * H + H + H * C + C
+    assert_problems_agree(tp, npb)
 
 
 def test_dense_hessian_matches_autograd(torch):
@@ -366,12 +338,4 @@ def test_landscape_instruments_run_on_the_adapter(torch):
     np.testing.assert_allclose(np.sort(top), dense[[0, -1]], rtol=0, atol=1e-9)
     # filter normalisation reads the layout: each row (output unit) of a Linear weight
     # gets the norm of that row of θ; biases are left out
-    d = random_direction(tp, seed=1)
-    for info in tp.layout:
-        block, theta = d[info.slice], tp.flat_params[info.slice]
-        if info.kind == "bias":
-            assert not block.any()
-        else:
-            np.testing.assert_allclose(
-                np.linalg.norm(block.reshape(info.shape), axis=1),
-                np.linalg.norm(theta.reshape(info.shape), axis=1), rtol=1e-8)
+    assert_filter_normalised(tp, random_direction(tp, seed=1), filter_axis=1)

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator, eigsh
 
 import mlcalc as mc
+from landscape_fixtures import full_loss, small_mlp_problem
 from mlcalc.landscape import (
     FisherOperator,
     GaussNewtonOperator,
@@ -15,40 +16,10 @@ from mlcalc.landscape import (
     as_operator,
 )
 from mlcalc.models import Problem
-from mlcalc.scipy.special import logsumexp
-
-
-def mlp(params, X):
-    h = X
-    for i, layer in enumerate(params):
-        h = h @ layer["W"] + layer["b"]
-        if i < len(params) - 1:
-            h = np.tanh(h)
-    return h
-
-
-def cross_entropy(logits, y):
-    picked = np.take_along_axis(logits, y[:, None], axis=1)[:, 0]
-    return np.mean(logsumexp(logits, axis=1) - picked)
 
 
 def mse(pred, y):
     return np.mean((pred[:, 0] - y) ** 2)
-
-
-def small_mlp_problem(batch_size=7, seed=0, sizes=(3, 5, 3)):
-    rng = np.random.default_rng(seed)
-    params = [{"W": rng.normal(size=(a, b)) / np.sqrt(a), "b": 0.1 * rng.normal(size=b)}
-              for a, b in zip(sizes[:-1], sizes[1:])]
-    X = rng.normal(size=(30, sizes[0]))
-    y = rng.integers(0, sizes[-1], size=30)
-    reg = lambda p: 1e-2 * sum(np.sum(layer["W"] ** 2) for layer in p)  # noqa: E731
-    return Problem(mlp, cross_entropy, (X, y), params, batch_size=batch_size, regularizer=reg)
-
-
-def full_loss(problem):
-    """The full-data loss as one traceable function of the flat vector."""
-    return lambda w: problem.batch_loss(w, problem.X, problem.y) + problem._reg(w)
 
 
 def test_hessian_operator_equals_dense_hessian_over_minibatches():

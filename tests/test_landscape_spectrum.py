@@ -9,43 +9,14 @@ from scipy.sparse.linalg import LinearOperator
 
 import mlcalc as mc
 import mlcalc.landscape as L
-from mlcalc.models import Problem
+from landscape_fixtures import cross_entropy, full_loss, init_mlp, l2, mlp
+from mlcalc.models import Problem, logistic
 from mlcalc.optimize import minimize
-from mlcalc.scipy.special import logsumexp
 
 
 # ----------------------------------------------------------------------------- models
-def mlp(params, X):
-    h = X
-    for i, layer in enumerate(params):
-        h = h @ layer["W"] + layer["b"]
-        if i < len(params) - 1:
-            h = np.tanh(h)
-    return h
-
-
-def cross_entropy(logits, y):
-    picked = np.take_along_axis(logits, y[:, None], axis=1)[:, 0]
-    return np.mean(logsumexp(logits, axis=1) - picked)
-
-
-def logistic(z, y):
-    """Binary cross-entropy of one logit per example, labels 0/1."""
-    return np.mean(np.logaddexp(0.0, -(2.0 * y - 1.0) * z[:, 0]))
-
-
-def l2(params, lam=1e-3):
-    return lam * sum(np.sum(layer["W"] ** 2) for layer in params)
-
-
 def l2_all(params, lam=1e-4):
     return lam * sum(np.sum(leaf**2) for layer in params for leaf in layer.values())
-
-
-def init(sizes, seed):
-    rng = np.random.default_rng(seed)
-    return [{"W": rng.normal(size=(a, b)) / np.sqrt(a), "b": 0.1 * rng.normal(size=b)}
-            for a, b in zip(sizes[:-1], sizes[1:])]
 
 
 def two_spirals(n_per_class=40, noise=0.05, seed=0):
@@ -59,8 +30,7 @@ def two_spirals(n_per_class=40, noise=0.05, seed=0):
 
 
 def dense_hessian(problem, w):
-    f = lambda u: problem.batch_loss(u, problem.X, problem.y) + problem._reg(u)  # noqa: E731
-    return np.asarray(mc.hessian(f)(w))
+    return np.asarray(mc.hessian(full_loss(problem))(w))
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +38,7 @@ def small():
     """A 3-6-3 tanh MLP on 40 examples (45 parameters), its dense Hessian and spectrum."""
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(40, 3)), rng.integers(0, 3, 40)
-    problem = Problem(mlp, cross_entropy, (X, y), init((3, 6, 3), 0), batch_size=16,
+    problem = Problem(mlp, cross_entropy, (X, y), init_mlp((3, 6, 3), 0), batch_size=16,
                       regularizer=l2)
     H = dense_hessian(problem, problem.flat_params)
     return problem, H, np.linalg.eigvalsh(H)
@@ -80,7 +50,7 @@ def spirals():
     flat direction such as a shared shift of softmax biases), trained on two spirals by
     L-BFGS."""
     X, y = two_spirals()
-    problem = Problem(mlp, logistic, (X, y), init((2, 10, 10, 1), 1), regularizer=l2_all)
+    problem = Problem(mlp, logistic, (X, y), init_mlp((2, 10, 10, 1), 1), regularizer=l2_all)
     res = minimize(lambda w: problem.batch_loss(w, X, y) + problem._reg(w),
                    problem.flat_params, method="lbfgs", tol=1e-7, maxiter=5000)
     return problem.with_params(np.asarray(res.x)), res

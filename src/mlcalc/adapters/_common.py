@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,20 @@ class FrameworkProblem:
     name: str
 
     # ------------------------------------------------------------------ data
+    def _init_layout_and_data(self, layout, data: Any, batch_size: int | None,
+                              where: str) -> None:
+        """The layout (given, or inferred from the framework's parameters) must cover
+        the ``dim`` parameters (``where``: where they are, for the message); then the
+        data."""
+        self.layout = tuple(layout) if layout is not None else self._infer_layout()
+        covered = sum(p.size for p in self.layout)
+        if covered != self.dim:
+            raise ValueError(
+                f"layout covers {covered} parameters but there are {self.dim} {where}; give "
+                "one ParamInfo per parameter array, or layout=None to infer it"
+            )
+        self._init_data(data, batch_size)
+
     def _init_data(self, data: Any, batch_size: int | None) -> None:
         if batch_size is not None and (
             isinstance(batch_size, bool) or int(batch_size) != batch_size or batch_size < 1
@@ -236,25 +250,25 @@ class FrameworkProblem:
         return correct / self._n
 
     # --------------------------------------------------------------- curvature
-    def hvp(self, w: Any, v: Any) -> np.ndarray:
-        """∇²L(w)·v, exact, summed over mini-batches with weights |b|/n."""
+    def _batch_weighted_sum(self, batch_product: Callable, w: Any, v: Any) -> np.ndarray:
+        """Σ_b (|b|/n) · batch_product(w, v, X_b, y_b): a full-data product from the
+        framework's per-batch one, in float64."""
         wf = self._to_framework(self._w(w))
         vf = self._to_framework(self._v(v))
         out = np.zeros(self.dim)
         for Xb, yb, wt in self.batches():
-            out += wt * self._to_numpy(self._batch_hvp(wf, vf, Xb, yb))
+            out += wt * self._to_numpy(batch_product(wf, vf, Xb, yb))
         return out
+
+    def hvp(self, w: Any, v: Any) -> np.ndarray:
+        """∇²L(w)·v, exact, summed over mini-batches with weights |b|/n."""
+        return self._batch_weighted_sum(self._batch_hvp, w, v)
 
     def ggn_vp(self, w: Any, v: Any) -> np.ndarray:
         """Generalised Gauss–Newton product G v = Jᵀ H_ℓ J v, J = ∂outputs/∂w and H_ℓ
         the Hessian of the loss in the outputs (one JVP, one loss HVP, one VJP per
         mini-batch)."""
-        wf = self._to_framework(self._w(w))
-        vf = self._to_framework(self._v(v))
-        out = np.zeros(self.dim)
-        for Xb, yb, wt in self.batches():
-            out += wt * self._to_numpy(self._batch_ggn_vp(wf, vf, Xb, yb))
-        return out
+        return self._batch_weighted_sum(self._batch_ggn_vp, w, v)
 
     def per_example_grads(self, w: Any, Xb: Any, yb: Any) -> np.ndarray:
         """Gradients of the per-example losses on one batch, shape (len(Xb), dim)
@@ -267,12 +281,7 @@ class FrameworkProblem:
     def fisher_vp(self, w: Any, v: Any) -> np.ndarray:
         """Empirical Fisher product F v = (1/n) Σᵢ gᵢ (gᵢ·v), gᵢ the per-example
         gradients (one vmapped gradient per mini-batch; memory |b| × dim)."""
-        wf = self._to_framework(self._w(w))
-        vf = self._to_framework(self._v(v))
-        out = np.zeros(self.dim)
-        for Xb, yb, wt in self.batches():
-            out += wt * self._to_numpy(self._batch_fisher_vp(wf, vf, Xb, yb))
-        return out
+        return self._batch_weighted_sum(self._batch_fisher_vp, w, v)
 
     def __repr__(self) -> str:
         return (

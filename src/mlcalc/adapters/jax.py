@@ -198,13 +198,7 @@ class JaxProblem(FrameworkProblem):
         )
         self._build(jit)
         self.params = self.unravel(self.flat_params)
-        self.layout = tuple(layout) if layout is not None else self._infer_layout()
-        if sum(p.size for p in self.layout) != self.dim:
-            raise ValueError(
-                f"layout covers {sum(p.size for p in self.layout)} parameters but params "
-                f"has {self.dim}"
-            )
-        self._init_data(data, batch_size)
+        self._init_layout_and_data(layout, data, batch_size, "in params")
 
     def _infer_layout(self) -> tuple[ParamInfo, ...]:
         infos, offset = [], 0

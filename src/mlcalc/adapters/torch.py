@@ -141,13 +141,7 @@ class TorchProblem(FrameworkProblem):
             [p.detach().cpu().to(torch.float64).reshape(-1).numpy() for _, p in named]
         )
         self.params = self.unravel(self.flat_params)
-        self.layout = tuple(layout) if layout is not None else self._infer_layout()
-        if sum(p.size for p in self.layout) != self.dim:
-            raise ValueError(
-                f"layout covers {sum(p.size for p in self.layout)} parameters but the "
-                f"module has {self.dim} trainable ones"
-            )
-        self._init_data(data, batch_size)
+        self._init_layout_and_data(layout, data, batch_size, "trainable ones in the module")
 
     # ----------------------------------------------------------- module setup
     def _eval_mode(self, module) -> None:

@@ -11,6 +11,8 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
+import numpy as np
+
 __all__ = [
     "register",
     "flatten",
@@ -18,6 +20,7 @@ __all__ = [
     "leaves",
     "map",
     "structure",
+    "ravel",
     "TreeDef",
 ]
 
@@ -144,3 +147,32 @@ def map(fn: Callable, tree, *rest):  # noqa: A001 - mirrors jax.tree.map
             raise ValueError(f"pytree structures differ: {td} and {tr}")
         others.append(lr)
     return unflatten(td, [fn(*xs) for xs in zip(lv, *others)])
+
+
+def ravel(tree, dtype: Any = float) -> tuple[np.ndarray, Callable[[Any], Any]]:
+    """The leaves of ``tree`` (plain arrays or numbers) as one vector, in
+    :func:`flatten` order, and ``unravel(v)`` mapping a vector of that length (plain or
+    traced) back to a pytree of the same structure and leaf shapes. ``dtype``: of the
+    vector, float64 by default; ``None`` keeps the leaves' common dtype
+    (``np.result_type``). Cost: one copy."""
+    leaves_, td = flatten(tree)
+    arrays = [np.asarray(leaf) for leaf in leaves_]
+    if dtype is None:
+        dtype = np.result_type(*arrays) if arrays else float
+    arrays = [a.astype(dtype, copy=False) for a in arrays]
+    shapes = [a.shape for a in arrays]
+    ends = np.cumsum([a.size for a in arrays]).tolist()
+    flat = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0, dtype)
+
+    def unravel(v):
+        n = ends[-1] if ends else 0
+        if np.shape(v) != (n,):
+            raise ValueError(
+                f"unravel: expected a vector of shape ({n},) for a pytree of {len(shapes)} "
+                f"leaves, got shape {np.shape(v)}"
+            )
+        starts = [0] + ends[:-1]
+        parts = [v[i:j].reshape(s) for i, j, s in zip(starts, ends, shapes)]
+        return unflatten(td, parts)
+
+    return flat, unravel

@@ -29,6 +29,7 @@ from ..autodiff import tree
 from ..autodiff.batching import BatchTracer
 from ..autodiff.core import is_tracer
 from ..autodiff.custom import custom_jvp, custom_vjp
+from ..autodiff.tree import ravel
 
 __all__ = ["implicit_function", "ravel", "tree_add", "tree_neg", "tree_sub", "DiffArgs",
            "check_untraced"]
@@ -104,24 +105,6 @@ def implicit_function(raw: Callable, tangent: Callable, fwd: Callable, bwd: Call
 def zeros_like(x):
     """Zeros with the shape and dtype of a plain or traced value."""
     return mnp.zeros_like(x) if hasattr(x, "shape") else 0.0 * x
-
-
-def ravel(t) -> tuple[np.ndarray, Callable[[np.ndarray], object]]:
-    """A pytree of plain arrays as one float vector, and the map back."""
-    leaves, td = tree.flatten(t)
-    arrays = [np.asarray(x, dtype=float) for x in leaves]
-    shapes = [a.shape for a in arrays]
-    sizes = [a.size for a in arrays]
-    flat = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0)
-
-    def unravel(v: np.ndarray):
-        out, k = [], 0
-        for s, n in zip(shapes, sizes):
-            out.append(v[k:k + n].reshape(s))
-            k += n
-        return tree.unflatten(td, out)
-
-    return flat, unravel
 
 
 def tree_add(a, b):

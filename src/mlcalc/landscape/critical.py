@@ -24,16 +24,10 @@ import numpy as np
 
 from ..autodiff.api import hvp, value_and_grad
 from ..calculus.critical import _sym_kind
-from .lanczos import eigenvalues
+from .lanczos import _frozen, eigenvalues
 from .operators import HessianOperator, Operator, _flat_point
 
 __all__ = ["CriticalPointReport", "classify_critical_point"]
-
-
-def _frozen(a) -> np.ndarray:
-    out = np.array(a, dtype=float, copy=True)
-    out.setflags(write=False)
-    return out
 
 
 @dataclass(frozen=True)

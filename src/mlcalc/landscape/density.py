@@ -23,19 +23,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .lanczos import _check_seed_steps, _tridiag_eigh
+from .lanczos import _check_seed_steps, _frozen, _tridiag_eigh
 from .operators import Operator, as_operator, progress_bar
 
 __all__ = ["SpectralDensity", "SLQEstimate", "spectral_density", "slq_quadrature",
            "trace_of_function", "logdet"]
 
 _SQRT_2PI = np.sqrt(2.0 * np.pi)
-
-
-def _frozen(a) -> np.ndarray:
-    out = np.array(a, dtype=float, copy=True)
-    out.setflags(write=False)
-    return out
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ _WHICH = ("largest", "smallest", "both")
 
 
 def _frozen(a) -> np.ndarray:
+    """A read-only float copy of ``a`` (the arrays held by the frozen result classes)."""
     out = np.array(a, dtype=float, copy=True)
     out.setflags(write=False)
     return out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .density import SLQEstimate, slq_quadrature
-from .lanczos import eigenvalues
+from .lanczos import _frozen, eigenvalues
 from .operators import as_operator
 
 __all__ = ["sharpness", "condition_number", "negative_fraction"]
@@ -55,15 +55,12 @@ def negative_fraction(op, *, tol: float = 0.0, method: str = "slq", n_runs: int 
         A = getattr(op, "dense", None)
         lam = np.linalg.eigvalsh(A if A is not None else op.to_dense())
         frac = float(np.mean(lam < -tol))
-        per = np.array([frac])
-        per.setflags(write=False)
-        return SLQEstimate(frac, 0.0, per, 0, op.n, op.n if A is None else 0)
+        return SLQEstimate(frac, 0.0, _frozen([frac]), 0, op.n, op.n if A is None else 0)
     if method != "slq":
         raise ValueError(f"method must be 'slq' or 'dense', got {method!r}")
     nodes, weights, used = slq_quadrature(op, n_runs, n_steps, seed=seed)
-    per_run = np.sum(weights * (nodes < -tol), axis=1)
+    per_run = _frozen(np.sum(weights * (nodes < -tol), axis=1))
     stderr = (float(np.std(per_run, ddof=1) / np.sqrt(per_run.size))
               if per_run.size > 1 else float("inf"))
-    per_run.setflags(write=False)
     return SLQEstimate(float(np.mean(per_run)), stderr, per_run, per_run.size,
                        nodes.shape[1], used)

@@ -44,10 +44,10 @@ from ..optimize import transforms as tx
 from .directions import as_flat
 from .scan import (
     ScanMismatchError,
+    _checkpointing,
     _hash_update,
     _load,
     _out_path,
-    _progress_bar,
     _write_atomic,
     problem_fingerprint,
     scan_grid,
@@ -280,12 +280,9 @@ def mode_connect(
                       n_state=np.array(len(leaves)), fingerprint=np.array(fp))
         _write_atomic(path, arrays)
 
-    bar = task = None
-    if progress and step < steps:
-        bar, task = _progress_bar(steps, step, f"mode_connect ({kind})")
     n_grad = 0
-    unsaved = 0
-    try:
+    with _checkpointing(save, save_every, path, steps, step, f"mode_connect ({kind})",
+                        progress and step < steps) as tick:
         while step < steps:
             rng = np.random.default_rng([entropy, step])
             g = np.zeros_like(c)
@@ -300,17 +297,7 @@ def mode_connect(
             c = np.asarray(tx.apply_updates(c, updates), dtype=float)
             train_losses[step] = total / n_samples
             step += 1
-            unsaved += 1
-            if unsaved >= save_every:
-                save()
-                unsaved = 0
-            if bar is not None:
-                bar.update(task, advance=1)
-    finally:
-        if unsaved or (path is not None and not path.exists()):
-            save()
-        if bar is not None:
-            bar.stop()
+            tick()
 
     line = interpolate(problem, a, b, n=n, refine=refine)
     ts = line.ts

@@ -26,6 +26,7 @@ then.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import os
@@ -199,6 +200,37 @@ def _progress_bar(total: int, completed: int, description: str):
     return bar, task
 
 
+@contextlib.contextmanager
+def _checkpointing(save: Callable[[], None], every: int, path, total: int, completed: int,
+                   description: str, progress: bool):
+    """The bookkeeping of a resumable loop: yields ``tick``, to call after each
+    completed unit, which calls ``save()`` every ``every`` units and advances a progress
+    bar (``progress``: shown on stderr, ``completed`` of ``total`` done at the start).
+    On exit, also by an exception or an interrupt, what is unsaved is saved (and a
+    missing file written), so a rerun resumes where this one stopped."""
+    bar = task = None
+    if progress:
+        bar, task = _progress_bar(total, completed, description)
+    unsaved = 0
+
+    def tick() -> None:
+        nonlocal unsaved
+        unsaved += 1
+        if unsaved >= every:
+            save()
+            unsaved = 0
+        if bar is not None:
+            bar.update(task, advance=1)
+
+    try:
+        yield tick
+    finally:
+        if unsaved or (path is not None and not path.exists()):
+            save()
+        if bar is not None:
+            bar.stop()
+
+
 def scan_grid(
     evaluate: Callable[..., Any],
     axes: Sequence[Sequence[float]],
@@ -268,13 +300,9 @@ def scan_grid(
                       fingerprint=np.array(fp))
         _write_atomic(path, arrays)
 
-    total = int(np.prod(shape))
-    bar = task = None
-    if progress:
-        bar, task = _progress_bar(total, n_loaded, description)
     n_evaluated = 0
-    unsaved = 0
-    try:
+    with _checkpointing(save, save_every, path, int(np.prod(shape)), n_loaded, description,
+                        progress) as tick:
         for index in np.ndindex(*shape):
             if done[index]:
                 continue
@@ -288,16 +316,6 @@ def scan_grid(
             values[index] = result
             done[index] = True
             n_evaluated += 1
-            unsaved += 1
-            if unsaved >= save_every:
-                save()
-                unsaved = 0
-            if bar is not None:
-                bar.update(task, advance=1)
-    finally:
-        if unsaved or (path is not None and not path.exists()):
-            save()
-        if bar is not None:
-            bar.stop()
+            tick()
     return GridScan(axes, values, fields, done, n_evaluated, n_loaded,
                     None if path is None else str(path), fp)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .lanczos import _frozen
 from .operators import Operator, as_operator, progress_bar
 
 __all__ = ["TraceEstimate", "trace", "probe_vectors"]
@@ -109,7 +110,5 @@ def trace(op, method: str = "hutchinson", n_samples: int = 100, *, seed: int | N
         bar.close()
     estimate = exact + float(np.mean(samples))
     stderr = float(np.std(samples, ddof=1) / np.sqrt(samples.size))
-    frozen = np.array(samples, dtype=float)
-    frozen.setflags(write=False)
     return TraceEstimate(float(estimate), stderr, int(op.n_products - start), key, m,
-                         frozen, float(exact))
+                         _frozen(samples), float(exact))

@@ -7,8 +7,8 @@ name           definition                                  convention
 ``tanh``       tanh x
 ``relu``       max(x, 0)                                   derivative ½ at x = 0
 ``gelu``       x Φ(x) = ½ x (1 + erf(x/√2)) (exact form)   Hendrycks & Gimpel (2016)
-``softplus``   log(1 + eˣ), as logaddexp(x, 0) (stable)
-``sigmoid``    1/(1 + e⁻ˣ) (``scipy.special.expit``)
+``softplus``   log(1 + eˣ) (``mlcalc.stable.softplus``: stable to every order)
+``sigmoid``    1/(1 + e⁻ˣ) (``scipy.special.expit``: stable to every order)
 ``identity``   x
 =============  ==========================================  ===========================
 """
@@ -19,7 +19,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..scipy.special import erf, expit
+from ..scipy.special import erf
+from ..scipy.special import expit as sigmoid
+from ..stable import softplus
+from ._lookup import lookup
 
 __all__ = [
     "tanh",
@@ -51,16 +54,6 @@ def gelu(x):
     return 0.5 * x * (1.0 + erf(x * _SQRT1_2))
 
 
-def softplus(x):
-    """log(1 + eˣ), computed as logaddexp(x, 0) (no overflow); softplus' = sigmoid."""
-    return np.logaddexp(x, 0.0)
-
-
-def sigmoid(x):
-    """1/(1 + e⁻ˣ)."""
-    return expit(x)
-
-
 def identity(x):
     """x."""
     return x
@@ -79,12 +72,4 @@ ACTIVATIONS: dict[str, Callable] = {
 
 def get_activation(activation: str | Callable) -> Callable:
     """An activation from its name (see ``ACTIVATIONS``) or a callable (returned as is)."""
-    if callable(activation):
-        return activation
-    key = str(activation).lower()
-    if key not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {activation!r}; known: {', '.join(sorted(ACTIVATIONS))}, "
-            "or pass a function written with NumPy"
-        )
-    return ACTIVATIONS[key]
+    return lookup(ACTIVATIONS, activation, "activation", "pass a function written with NumPy")

@@ -27,6 +27,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ._lookup import lookup
+
 __all__ = [
     "Initializer",
     "fans",
@@ -184,12 +186,4 @@ INITIALIZERS: dict[str, Initializer] = {
 def get_initializer(init: str | Initializer) -> Initializer:
     """An initialiser from its name (see ``INITIALIZERS``) or a callable
     ``(rng, shape) -> array`` (returned as is)."""
-    if callable(init):
-        return init
-    key = str(init).lower()
-    if key not in INITIALIZERS:
-        raise ValueError(
-            f"unknown initialiser {init!r}; known: {', '.join(sorted(INITIALIZERS))}, or pass "
-            "a function (rng, shape) -> array"
-        )
-    return INITIALIZERS[key]
+    return lookup(INITIALIZERS, init, "initialiser", "pass a function (rng, shape) -> array")

@@ -21,8 +21,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..autodiff.api import stop_gradient
 from ..autodiff.core import Tracer
+from ..stable import log_softmax as _log_softmax
+from ..stable import softplus
+from ._lookup import lookup
 
 __all__ = ["cross_entropy", "mse", "logistic", "log_softmax", "LOSSES", "get_loss"]
 
@@ -42,11 +44,10 @@ def _is_integer(y) -> bool:
 
 
 def log_softmax(z, axis: int = -1):
-    """z − logsumexp(z) along ``axis``, stable: the maximum is subtracted first (as a
-    constant: it cancels, so it carries no derivative)."""
-    m = stop_gradient(np.max(z, axis=axis, keepdims=True))
-    shifted = z - m
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    """z − logsumexp(z) along ``axis`` (the last by default): :func:`mlcalc.stable.
+    log_softmax`, accurate in value and in every derivative at any logit gap (the
+    gradient s − e_y of a confidently right example keeps its digits)."""
+    return _log_softmax(z, axis=axis)
 
 
 def cross_entropy(logits, y):
@@ -87,44 +88,47 @@ def _batch_size(shape: tuple[int, ...]) -> int:
     return int(np.prod(shape[:-1], dtype=int)) if len(shape) > 1 else 1
 
 
+def _n_examples(y) -> int:
+    """The number of examples of targets with the examples along axis 0 (1 for a
+    scalar)."""
+    shape = _shape(y)
+    return shape[0] if shape else 1
+
+
+def _match_targets(out, y, message: str):
+    """``out`` with the shape of the targets ``y``: as is, or without a trailing axis of
+    size 1 ((n, 1) outputs against (n,) targets); other shapes raise ValueError with
+    ``message`` formatted with the two shapes."""
+    os_, ys = _shape(out), _shape(y)
+    if os_ == ys:
+        return out
+    if len(os_) == len(ys) + 1 and os_[-1] == 1 and os_[:-1] == ys:
+        return out[..., 0]
+    raise ValueError(message.format(os_, ys))
+
+
 def mse(pred, y):
     """Squared error summed over the outputs and averaged over the batch:
     (1/n) Σᵢ ‖fᵢ − yᵢ‖² (no ½; its Hessian in the outputs is 2I/n).
 
     ``pred``: (n,) or (n, k); ``y`` of the same shape (a (n,) target also matches
     (n, 1) predictions)."""
-    ps, ys = _shape(pred), _shape(y)
-    if ps != ys:
-        if len(ps) == len(ys) + 1 and ps[-1] == 1 and ps[:-1] == ys:
-            pred = pred[..., 0]
-            ps = ys
-        else:
-            raise ValueError(
-                f"mse: predictions of shape {ps} and targets of shape {ys} differ; "
-                "give targets of the predictions' shape"
-            )
-    n = ps[0] if ps else 1
+    pred = _match_targets(pred, y, "mse: predictions of shape {} and targets of shape {} "
+                          "differ; give targets of the predictions' shape")
     d = pred - y
-    return np.sum(d * d) / n
+    return np.sum(d * d) / _n_examples(y)
 
 
 def logistic(logit, y):
     """Binary cross-entropy of logits, the mean over the batch:
     (1/n) Σᵢ [log(1 + e^{zᵢ}) − yᵢ zᵢ] = (1/n) Σᵢ −log σ(±zᵢ), computed as
-    logaddexp(0, z) − y z (stable for any |z|).
+    softplus(z) − y z (stable for any |z|, to every order).
 
     ``logit``: (n,) or (n, 1); ``y``: labels in {0, 1} (integer, boolean or float) of
     shape (n,) or matching ``logit``."""
-    zs, ys = _shape(logit), _shape(y)
-    if zs != ys:
-        if len(zs) == len(ys) + 1 and zs[-1] == 1 and zs[:-1] == ys:
-            logit = logit[..., 0]
-            zs = ys
-        else:
-            raise ValueError(
-                f"logistic: logits of shape {zs} and labels of shape {ys} differ; use one "
-                "logit per example (n,) or (n, 1) and labels of shape (n,)"
-            )
+    logit = _match_targets(logit, y, "logistic: logits of shape {} and labels of shape {} "
+                           "differ; use one logit per example (n,) or (n, 1) and labels of "
+                           "shape (n,)")
     if not isinstance(y, Tracer):
         yv = np.asarray(y)
         if yv.size and not np.all((yv == 0) | (yv == 1)):
@@ -133,8 +137,7 @@ def logistic(logit, y):
                 f"{np.unique(yv)[:6]}; for ±1 labels pass (y + 1) // 2"
             )
     y = y.astype(float) if hasattr(y, "astype") and _is_integer(y) else y
-    n = zs[0] if zs else 1
-    return np.sum(np.logaddexp(0.0, logit) - y * logit) / n
+    return np.sum(softplus(logit) - y * logit) / _n_examples(y)
 
 
 LOSSES: dict[str, Callable] = {
@@ -147,9 +150,4 @@ LOSSES: dict[str, Callable] = {
 
 def get_loss(loss: str | Callable) -> Callable:
     """A loss from its name (see ``LOSSES``) or a callable (returned as is)."""
-    if callable(loss):
-        return loss
-    key = str(loss).lower()
-    if key not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; known: {', '.join(sorted(LOSSES))}")
-    return LOSSES[key]
+    return lookup(LOSSES, loss, "loss")

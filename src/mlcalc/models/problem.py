@@ -119,28 +119,6 @@ def infer_layout(params) -> tuple[ParamInfo, ...]:
     return tuple(infos)
 
 
-def _ravel(params) -> tuple[np.ndarray, Callable[[Any], Any]]:
-    leaves, td = tree.flatten(params)
-    arrays = [np.asarray(leaf, dtype=float) for leaf in leaves]
-    shapes = [a.shape for a in arrays]
-    sizes = [a.size for a in arrays]
-    flat = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0)
-
-    def unravel(v):
-        parts = []
-        offset = 0
-        for shape, size in zip(shapes, sizes):
-            parts.append(v[offset : offset + size].reshape(shape))
-            offset += size
-        return tree.unflatten(td, parts)
-
-    return flat, unravel
-
-
-def _flat(g) -> np.ndarray:
-    return np.concatenate([np.ravel(np.asarray(leaf, dtype=float)) for leaf in tree.leaves(g)])
-
-
 class Problem:
     """A model, a loss, a data set ``(X, y)`` and parameters, seen as the full-data
     loss L(w) of the flat parameter vector w.
@@ -185,7 +163,7 @@ class Problem:
         self.regularizer = regularizer
         self.name = name
         self.params = params
-        self.flat_params, self.unravel = _ravel(params)
+        self.flat_params, self.unravel = tree.ravel(params)
         self.layout = tuple(layout) if layout is not None else infer_layout(params)
         if sum(p.size for p in self.layout) != self.flat_params.size:
             raise ValueError(

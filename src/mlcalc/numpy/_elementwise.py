@@ -36,6 +36,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import scipy.special as _sp
 
 from ._base import (
     Primitive,
@@ -364,26 +365,61 @@ log2 = _unary(np.log2, lambda x, y: 1.0 / (x * _LN2), "log₂ x; derivative 1/(x
 log10 = _unary(np.log10, lambda x, y: 1.0 / (x * _LN10), "log₁₀ x; derivative 1/(x ln 10).")
 
 
-def _logistic(u):
-    """σ(u) = 1/(1 + e^{−u}) from e = e^{−|u|} ≤ 1: neither branch overflows or cancels,
-    so σ keeps full relative precision (σ(−40) = 4.2e−18, not 0) and so do its
-    derivatives. (A weight e^{x − z} with z = logaddexp(x, y) would inherit z's rounding:
-    0.47 instead of 0.5 at x = y = 1e15.)"""
-    e = exp(-absolute(u))
-    return where(greater_equal(u, 0), 1.0 / (1.0 + e), e / (1.0 + e))
+def _sigmoid_derivative_impl(x):
+    # σ(x)σ(−x) = e^{−|x|}/(1 + e^{−|x|})²: no overflow, no cancellation.
+    e = np.exp(-np.abs(x))
+    return e / ((1 + e) * (1 + e))
 
 
+# The logistic function and its derivative, the weights in the rules of logaddexp and
+# logaddexp2 (and the rules of scipy.special.expit, which is this primitive). Neither
+# is a NumPy function, so neither is published in this namespace.
+expit_p = Primitive("expit", _sp.expit)
+sigmoid_derivative_p = Primitive("sigmoid_derivative", _sigmoid_derivative_impl)
+
+
+def expit(x):
+    """σ(x) = 1/(1 + e^{−x}) (SciPy's ``expit`` values); σ'(x) = σ(x)σ(−x), computed as
+    :func:`sigmoid_derivative` (accurate where σ(1 − σ) rounds to 0, x > 37 in
+    float64)."""
+    return expit_p.bind(x)
+
+
+def sigmoid_derivative(x):
+    """s(x) = σ'(x) = σ(x)σ(−x) = e^{−|x|}/(1 + e^{−|x|})², the logistic density.
+
+    Derivative s'(x) = −s(x)·tanh(x/2): both factors bounded and free of cancellation
+    (also near 0), so every order of derivative of σ is stable."""
+    return sigmoid_derivative_p.bind(x)
+
+
+defunary(expit_p, lambda x, y: sigmoid_derivative(x))
+defunary(sigmoid_derivative_p, lambda x, y: negative(y * tanh(0.5 * x)))
+
+
+def _equal_safe_difference(x, y):
+    """x − y, with 0 where x and y are the same infinity (where x − y is NaN); the
+    derivative of x − y passes everywhere else, including at finite ties."""
+    same_infinity = logical_and(equal(x, y), isinf(x))
+    return where(same_infinity, 0.0, x - y)
+
+
+# ∂ = σ(x − y): the weight computed from a difference of the inputs. (A weight
+# e^{x − z} with z = logaddexp(x, y) would inherit z's rounding: 0.47 instead of 0.5 at
+# x = y = 1e15.) Its derivative is ±σ'(x − y), again free of cancellation.
 logaddexp = _binary(
     np.logaddexp,
-    lambda x, y, z: _logistic(x - y),
-    lambda x, y, z: _logistic(y - x),
-    "ln(eˣ + eʸ); ∂ = (σ(x − y), σ(y − x)), the softmax weights (stable for large x, y).",
+    lambda x, y, z: expit(_equal_safe_difference(x, y)),
+    lambda x, y, z: expit(_equal_safe_difference(y, x)),
+    "ln(eˣ + eʸ); ∂ = (σ(x − y), σ(y − x)), the softmax weights (½ each at equal "
+    "infinities); ∂² = ±σ'(x − y). Stable at any |x|, |y|, to every order.",
 )
 logaddexp2 = _binary(
     np.logaddexp2,
-    lambda x, y, z: _logistic((x - y) * _LN2),
-    lambda x, y, z: _logistic((y - x) * _LN2),
-    "log₂(2ˣ + 2ʸ); ∂ = (σ((x − y) ln 2), σ((y − x) ln 2)) (stable for large x, y).",
+    lambda x, y, z: expit(_equal_safe_difference(x, y) * _LN2),
+    lambda x, y, z: expit(_equal_safe_difference(y, x) * _LN2),
+    "log₂(2ˣ + 2ʸ); ∂ = (σ((x − y) ln 2), σ((y − x) ln 2)); ∂² = ±ln 2·σ'((x − y) ln 2). "
+    "Stable at any |x|, |y|, to every order.",
 )
 
 

@@ -25,8 +25,8 @@ import numpy as np
 
 from .. import numpy as mnp
 from ..autodiff.api import grad
+from ..autodiff.tree import ravel
 from ..autodiff.vmap import vmap
-from ..optimize.objective import ravel_pytree
 
 __all__ = [
     "DiagonalGaussian",
@@ -152,7 +152,7 @@ def reparameterization_gradient(
     """
     rng = np.random.default_rng(seed)
     eps = np.asarray(family.sample_noise(rng, int(n_samples)))
-    flat, unravel = ravel_pytree(phi)
+    flat, unravel = ravel(phi)
     n = eps.shape[0]
     who = "reparameterization_gradient"
 
@@ -197,7 +197,7 @@ def score_function_gradient(
         b = (np.sum(fvals) - fvals) / (n - 1)
     else:
         b = np.full(n, float(baseline))
-    flat, unravel = ravel_pytree(phi)
+    flat, unravel = ravel(phi)
 
     def log_q(w, xi):
         return family.log_prob(unravel(w), xi[None])[0]

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from ..autodiff.api import hessian, hvp
+from ..autodiff.tree import ravel
 from ..autodiff.vmap import vmap
 from ..optimize.minimize import minimize
-from ..optimize.objective import ravel_pytree
 
 __all__ = ["LaplaceResult", "laplace_evidence", "hessian_logdet"]
 
@@ -126,7 +126,7 @@ def laplace_evidence(
     ``"auto"``: exact for d ≤ ``exact_max_dim``, SLQ above. A non-positive-definite
     negative Hessian (θ* not a strict maximum) raises ValueError.
     """
-    flat0, unravel = ravel_pytree(theta0)
+    flat0, unravel = ravel(theta0)
     d = flat0.size
     if d == 0:
         raise ValueError("laplace_evidence: theta0 has no parameters.")
