@@ -21,7 +21,7 @@ trigonometric function, where every method stops at f = 2.79506e-5, is not) wher
 needs no more evaluations than scipy (target ≥ 90%), and the median ratio of the
 times to f* over the problems both sides reach (target ≤ 1.2).
 
-Run: python benchmarks/bench_optimize.py [--problems 1,2,...]
+Run: python benchmarks/bench_optimize.py [--problems 1,2,...] [--methods lbfgs,bfgs,...]
 """
 
 from __future__ import annotations
@@ -121,16 +121,25 @@ def _ms(c):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--problems", default="", help="comma-separated problem numbers")
+    parser.add_argument("--methods", default="",
+                        help="comma-separated mlcalc methods of the pairs to run "
+                        f"(default all: {','.join(ours for ours, _ in PAIRS)})")
     args = parser.parse_args()
     chosen = {int(s) for s in args.problems.split(",") if s}
     problems = [p for p in PROBLEMS if not chosen or p.number in chosen]
+    wanted = {s for s in args.methods.split(",") if s}
+    unknown = wanted - {ours for ours, _ in PAIRS}
+    if unknown:
+        parser.error(f"unknown methods {sorted(unknown)}; known: "
+                     f"{', '.join(ours for ours, _ in PAIRS)}")
+    pairs = [pair for pair in PAIRS if not wanted or pair[0] in wanted]
     warnings.simplefilter("ignore")
     print_machine({"scipy": so})
-    stats = {ours: {"wins": 0, "total": 0, "ratios": [], "losses": []} for ours, _ in PAIRS}
+    stats = {ours: {"wins": 0, "total": 0, "ratios": [], "losses": []} for ours, _ in pairs}
     for p in problems:
         print(f"\n== {p.number}. {p.name}  (n={p.n}, m={p.m}, f*={p.f_star:.10g})")
         rows = []
-        for ours, theirs in PAIRS:
+        for ours, theirs in pairs:
             a, ra = measure(run_ours, p, ours)
             b, rb = measure(run_scipy, p, theirs)
             for label, c, r in ((f"mlcalc {ours}", a, ra), (f"scipy {theirs}", b, rb)):
@@ -151,7 +160,7 @@ def main() -> None:
                     rows)
     print("\nSummary (targets: no more evaluations to f* on >= 90% of the problems, "
           "median time ratio <= 1.20)")
-    for ours, theirs in PAIRS:
+    for ours, theirs in pairs:
         s = stats[ours]
         frac = s["wins"] / s["total"] if s["total"] else float("nan")
         med = float(np.median(s["ratios"])) if s["ratios"] else float("nan")

@@ -60,6 +60,18 @@ def test_gd_line_searches_converge_on_a_quadratic(step):
     np.testing.assert_allclose(res.x, np.linalg.solve(A, b), atol=1e-9)
 
 
+def test_gd_with_a_wrong_gradient_does_not_climb():
+    # the negated gradient of f = xᵀx points uphill: Armijo fails where values show the
+    # rise; where they cannot, backtracking allows at most a rise of rounding size
+    # (ROUNDING_RISE·|f|) per step, so f stays at 0.75 up to rounding
+    from mlcalc.optimize.line_search import ROUNDING_RISE
+
+    res = minimize(lambda x: x @ x, np.full(3, 0.5), method="gd", jac=lambda x: -2.0 * x,
+                   maxiter=200)
+    assert not res.success
+    assert res.fun <= 0.75 * (1 + 200 * ROUNDING_RISE)
+
+
 # -- momentum -----------------------------------------------------------------------------
 def tail_rate(e, k0, k1):
     """Mean contraction per step of the error sequence between iterations k0 and k1."""

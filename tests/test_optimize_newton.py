@@ -141,7 +141,38 @@ def test_newton_cg_superlinear_on_smooth_convex(no_hessian):
     assert res.success and res.rate.order in ("superlinear", "quadratic")
 
 
+@pytest.mark.parametrize("forcing", ["quadratic", "superlinear"])
+@pytest.mark.parametrize("method", ["newton_cg", "trust_ncg"])
+def test_forcing_terms_converge(method, forcing, no_hessian):
+    # η = min(0.5, ‖g‖) gives quadratic local convergence, min(0.5, √‖g‖) superlinear
+    # (N&W Theorem 7.2): both reach the minimiser, the first with fewer iterations
+    res = minimize(smooth_convex, np.full(3, 1.5), method=method, tol=1e-10,
+                   options={"forcing": forcing})
+    assert res.success and res.rate.order in ("superlinear", "quadratic")
+    np.testing.assert_allclose(res.jac, 0.0, atol=1e-10)
+
+
+def test_trust_ncg_radius_cap_follows_the_scale_of_the_iterates(no_hessian):
+    # Brown's badly scaled function (MGH problem 4): r = (x₁ − 1e6, x₂ − 2e-6, x₁x₂ − 2),
+    # minimiser (1e6, 2e-6), f* = 0, from (1, 1). The region must grow to ~1e6 to get
+    # there; with the cap 1000·max(1, ‖x‖) it can double at every successful step.
+    def brown(x):
+        r = np.stack([x[0] - 1e6, x[1] - 2e-6, x[0] * x[1] - 2.0])
+        return np.sum(r * r)
+
+    res = minimize(brown, np.ones(2), method="trust_ncg", tol=1e-10, maxiter=200)
+    assert res.success and res.nit < 100, (res.nit, res.message)
+    np.testing.assert_allclose(res.x, [1e6, 2e-6], rtol=1e-10)
+    # with a fixed cap of 1000 every step is at most 1000 long: x₁ ≤ 1 + 200·1000 after
+    # 200 iterations, far from 1e6
+    capped = minimize(brown, np.ones(2), method="trust_ncg", tol=1e-10, maxiter=200,
+                      options={"max_radius": 1000.0})
+    assert capped.x[0] < 5e5
+
+
 def test_errors():
+    with pytest.raises(ValueError, match="unknown forcing 'cubic'; known: quadratic"):
+        minimize(rosen, np.zeros(2), method="newton_cg", options={"forcing": "cubic"})
     with pytest.raises(ValueError, match="damping, trust_region, none"):
         minimize(rosen, np.zeros(2), method="newton", options={"globalization": "lm"})
     with pytest.raises(ValueError, match="eta"):

@@ -11,6 +11,7 @@ import numpy as np
 from ..autodiff import tree
 from ..autodiff.api import vjp as _vjp
 from .driver import Run
+from .line_search import APPROX_EPSILON, ROUNDING_RISE, sufficient_decrease
 from .minimize import minimize
 from .objective import Objective
 from .registry import METHODS, register_method
@@ -108,7 +109,12 @@ def projected_gradient(
 
     Stationarity is measured by the projected gradient x − P(x − ∇f(x)) (zero exactly
     at the KKT points); ``tol`` applies to its norm, the trajectory's gradient norms are
-    its norms, and the result's ``projected_gradient`` holds it (``jac`` is ∇f).
+    its norms, and the result's ``projected_gradient`` holds it (``jac`` is ∇f). When
+    the line search finds no decrease although the step to P(x − ∇f) predicts one,
+    gᵀ(x − P(x − ∇f)), no larger than the rounding error of f near x
+    (4 eps(|f| + |∇f|ᵀ|x|): at a constrained minimiser ∇f ≠ 0 and the rounding of the
+    projected points alone changes f by that much), x is stationary to rounding: the
+    run stops with success and says so in ``message``; otherwise it fails (status 4).
     Cost per iteration: one gradient, one projection per trial step plus one for the
     stationarity measure, and one value and gradient per trial step.
     """
@@ -136,7 +142,17 @@ def projected_gradient(
                     break
                 t *= 0.5
             else:
-                run.fail("the projected-arc line search found no decrease")
+                floor = _rounding_floor(x, f, g)
+                predicted = float(g @ pg)
+                if predicted <= floor:
+                    run.converge(
+                        f"stationary to rounding: the projected gradient (norm "
+                        f"{np.linalg.norm(pg):.3g}) predicts a decrease of {predicted:.3g} "
+                        f"for the step to P(x − ∇f), below the rounding error {floor:.3g} "
+                        "of f near x, so no line search can certify further progress"
+                    )
+                else:
+                    run.fail("the projected-arc line search found no decrease")
                 return run.result(jac=obj.unravel(g), projected_gradient=obj.unravel(pg))
         else:
             t = float(step)
@@ -149,15 +165,33 @@ def projected_gradient(
 
 
 def _sufficient_decrease(f, g, f_new, g_new, d, c1: float) -> bool:
-    """Armijo's f_new ≤ f + c1·gᵀd, or, once f_new is within 1e-6·|f| of f where the
-    difference of values is mostly rounding, Hager & Zhang's (2005) approximate form
-    ½(g + g_new)ᵀd ≤ c1·gᵀd (the trapezoidal estimate of f_new − f)."""
-    if not (np.isfinite(f_new) and np.all(np.isfinite(g_new))):
+    """Sufficient decrease along the arc step d = x(t) − x: Armijo's f_new ≤ f + c1·gᵀd,
+    or, once f_new − f and gᵀd are within ε|f| (ε = 1e-6) where the difference of
+    values is mostly rounding, Hager & Zhang's (2005) approximate form
+    ½(g + g_new)ᵀd ≤ c1·gᵀd (the trapezoidal estimate of f_new − f; see
+    :func:`.line_search.sufficient_decrease`), provided d ≠ 0 and f_new rose by no
+    more than rounding (``ROUNDING_RISE``·|f|), as in backtracking. Either suffices: on
+    the arc the slopes
+    carry the rounding of the projected points too, so neither test is the more
+    reliable one near a constrained minimiser."""
+    if not np.all(np.isfinite(g_new)):
         return False
     slope = float(g @ d)
     if f_new <= f + c1 * slope:
         return True
-    return f_new <= f + 1e-6 * abs(f) and 0.5 * float((g + g_new) @ d) <= c1 * slope
+    if f_new > f + ROUNDING_RISE * abs(f) or not np.any(d):  # as in backtracking
+        return False
+    return sufficient_decrease(f, slope, 1.0, f_new, float(g_new @ d), c1,
+                               APPROX_EPSILON * abs(f))
+
+
+def _rounding_floor(x: np.ndarray, f: float, g: np.ndarray) -> float:
+    """The rounding error of f between neighbouring points near x: the evaluation
+    error 4 eps |f| plus 4 eps |∇f|ᵀ|x|, the change of f that the rounding of x's
+    coordinates alone makes (at a constrained minimiser ∇f ≠ 0, so every projected
+    point, itself rounded, carries it)."""
+    eps = np.finfo(float).eps
+    return 4.0 * eps * (abs(f) + float(np.abs(g) @ np.abs(x)))
 
 
 def _flat_projection(obj: Objective, projection, bounds) -> Callable:

@@ -4,10 +4,12 @@ callback convention of scipy.optimize, stopping rules, NaN guards, and the resul
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 
 import numpy as np
 
+from .line_search import APPROX_EPSILON
 from .objective import Objective
 from .result import OptimizeResult, Trajectory, estimate_rate
 
@@ -47,7 +49,9 @@ class Run:
 
     Stopping: ``‖∇f‖ ≤ gtol`` (converged), ``nit ≥ maxiter``, a NaN/inf value or
     gradient (the last finite iterate is kept and the message says where it happened),
-    or a callback raising ``StopIteration``. Callbacks follow scipy.optimize: a callback
+    or a callback raising ``StopIteration``; a method that cannot go on calls
+    :meth:`stop_at_rounding` (success when x is stationary to rounding) or :meth:`fail`,
+    and may watch :meth:`stalled`. Callbacks follow scipy.optimize: a callback
     whose only parameter is named ``intermediate_result`` receives the result so far,
     any other receives the current point.
     """
@@ -77,6 +81,10 @@ class Run:
         self.x = self.f = self.g = None
         self.stop_reason: str | None = None
         self.extra: dict = {}
+        # progress watch (see :meth:`stalled`)
+        self._best_f = np.inf
+        self._g_mark = np.inf
+        self._since_progress = 0
 
     # -- the loop ----------------------------------------------------------------
     def start(
@@ -84,7 +92,7 @@ class Run:
     ) -> str | None:
         """Register the starting point. ``measure`` replaces ‖g‖ as the stopping measure
         (e.g. a KKT residual norm or a gradient mapping's norm)."""
-        if not np.isfinite(f):
+        if not math.isfinite(f):
             raise ValueError(
                 f"{self.method}: the objective is {f} at the starting point; start from a "
                 "point where it is finite."
@@ -105,8 +113,11 @@ class Run:
         """Register iteration ``nit + 1`` at ``x``; return a stop reason or ``None``.
         ``measure`` replaces ‖g‖ as the stopping measure."""
         self.nit += 1
-        if not np.isfinite(f) or (g is not None and not np.all(np.isfinite(g))):
-            what = "objective" if not np.isfinite(f) else "gradient"
+        # a finite gᵀg implies finite entries (one product instead of an elementwise test)
+        if not math.isfinite(f) or (
+            g is not None and not math.isfinite(float(g @ g)) and not np.all(np.isfinite(g))
+        ):
+            what = "objective" if not math.isfinite(f) else "gradient"
             self.extra["nan_at"] = np.array(x, copy=True)
             return self._stop("nan", f"the {what} became {f if what == 'objective' else 'NaN/inf'} "
                               f"at iteration {self.nit}; returning the last finite iterate")
@@ -133,13 +144,42 @@ class Run:
         """Stop because the method cannot make progress (e.g. a failed line search)."""
         return self._stop("stalled", message)
 
+    def stalled(self, patience: int = 20) -> bool:
+        """True when the last ``patience`` iterations brought neither a value of f below
+        every earlier one nor a halving of the stopping measure: the iterates wander in
+        the rounding noise of f and ∇f (or the method is stuck)."""
+        return self._since_progress >= patience
+
+    def stop_at_rounding(self, predicted: float, failure: str) -> str:
+        """Stop where the method cannot go on (a failed line search, :meth:`stalled`):
+        with success when the decrease still predicted along the search direction,
+        |``predicted``|, is within the rounding band ε|f| of f (ε = APPROX_EPSILON, as
+        in the line searches' approximate tests), since no evaluation of f can then show
+        progress and x is stationary to the precision of the problem; the message says
+        so. Otherwise it fails with ``failure``."""
+        slack = APPROX_EPSILON * abs(self.f)
+        if abs(predicted) <= slack:
+            return self.converge(
+                f"stationary to rounding: ‖∇f‖ = {self.grad_norms[-1]:.3g} (tol "
+                f"{self.gtol:.3g}), but the decrease predicted along the search direction, "
+                f"{abs(predicted):.3g}, is within the rounding band of f ({slack:.3g}) "
+                f"({failure})"
+            )
+        return self.fail(failure)
+
     def _accept(self, x, f, g, step, measure=None):
         self.x, self.f, self.g = np.array(x, copy=True), float(f), g
         if measure is not None:
             gn = float(measure)
         else:
-            gn = float(np.linalg.norm(g)) if g is not None else float("nan")
+            gn = math.sqrt(float(g @ g)) if g is not None else float("nan")
         self.grad_norms.append(gn)
+        if self.f < self._best_f or gn <= 0.5 * self._g_mark:
+            self._best_f = min(self._best_f, self.f)
+            self._g_mark = gn
+            self._since_progress = 0
+        else:
+            self._since_progress += 1
         if self.record:
             self.xs.append(self.x)
             self.fs.append(self.f)

@@ -38,10 +38,12 @@ def gradient_descent(
     """Gradient descent x_{k+1} = x_k − t_k ∇f(x_k).
 
     ``step``: a number (fixed step; ``lr`` is an alias), ``"armijo"`` (backtracking from
-    the previous step doubled) or ``"exact"`` (the exact minimiser along −∇f of the
-    local quadratic model, t = gᵀg / gᵀHg, one Hessian-vector product per iteration:
-    exact for quadratics). Cost per iteration: one gradient (+ line-search values or one
-    HVP).
+    the previous step doubled, :func:`.line_search.backtracking`; when it finds no step,
+    the run stops with success if the decrease predicted for the first trial is within
+    the rounding of f, :meth:`Run.stop_at_rounding`) or ``"exact"`` (the exact
+    minimiser along −∇f of the local quadratic model, t = gᵀg / gᵀHg, one
+    Hessian-vector product per iteration: exact for quadratics). Cost per iteration:
+    one gradient (+ line-search values or one HVP).
     """
     require_unconstrained("gd", bounds, constraints)
     if lr is not None:
@@ -52,9 +54,11 @@ def gradient_descent(
     t = 1.0
     while True:
         if step == "armijo":
-            t, x_new, _ = backtracking(obj, x, f, g, -g, step=min(2.0 * t, 1e8))
+            t0 = min(2.0 * t, 1e8)
+            t, x_new, _ = backtracking(obj, x, f, g, -g, step=t0)
             if t == 0.0:
-                run.fail("the Armijo line search found no decrease")
+                run.stop_at_rounding(t0 * float(g @ g), "the Armijo line search found no "
+                                     "decrease")
                 return run.result()
         elif step == "exact":
             curv = float(g @ obj.hvp(x, g))

@@ -3,6 +3,7 @@ from the engine."""
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -66,15 +67,26 @@ def minimize(
     return solver(objective, x, run, bounds=bounds, constraints=constraints, **options)
 
 
-def _check_options(name: str, solver: Callable, options: dict) -> None:
-    """An unknown option is a ValueError that lists the method's options."""
+@functools.cache
+def _known_options(solver: Callable) -> tuple[str, ...] | None:
+    """The keyword-only options of a method (None when it takes ``**kwargs``); cached,
+    since reading a signature costs more than a small problem's iteration."""
     params = inspect.signature(solver).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    known = [
+        return None
+    return tuple(
         n for n, p in params.items()
         if p.kind is inspect.Parameter.KEYWORD_ONLY and n not in ("bounds", "constraints")
-    ]
+    )
+
+
+def _check_options(name: str, solver: Callable, options: dict) -> None:
+    """An unknown option is a ValueError that lists the method's options."""
+    if not options:
+        return
+    known = _known_options(solver)
+    if known is None:
+        return
     unknown = sorted(set(options) - set(known))
     if unknown:
         raise ValueError(

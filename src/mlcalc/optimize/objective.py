@@ -19,24 +19,11 @@ __all__ = ["Objective", "ravel_pytree"]
 
 
 def ravel_pytree(params) -> tuple[np.ndarray, Callable[[np.ndarray], Any]]:
-    """Flatten a pytree of float arrays into one vector; return it and the inverse map."""
-    leaves, td = tree.flatten(params)
-    arrays = [np.asarray(leaf, dtype=float) for leaf in leaves]
-    shapes = [a.shape for a in arrays]
-    sizes = [a.size for a in arrays]
-    flat = np.concatenate([a.ravel() for a in arrays]) if arrays else np.zeros(0)
-    is_leaf = td.kind is None and not isinstance(params, (tuple, list, dict))
-
-    def unravel(v):
-        if is_leaf:
-            return v.reshape(shapes[0]) if shapes[0] != () else v.reshape(())
-        parts = []
-        offset = 0
-        for shape, size in zip(shapes, sizes):
-            parts.append(v[offset : offset + size].reshape(shape))
-            offset += size
-        return tree.unflatten(td, parts)
-
+    """Flatten a pytree of float arrays into one vector; return it and the inverse map
+    (``mc.tree.ravel``; a vector is its own flat form, unravelled by the identity)."""
+    flat, unravel = tree.ravel(params)
+    if tree.structure(params).kind is None and np.ndim(params) == 1:
+        return flat, _identity
     return flat, unravel
 
 
@@ -67,7 +54,7 @@ class Objective:
                 v.size, v.size
             )
         else:
-            self._h = _hessian(self._f)
+            self._h = None  # the engine's Hessian, built at the first use
         if hvp is not None:
             self._hvp = lambda v, p: _flat(hvp(unravel(v), unravel(p), *a))
         elif hess is not None:
@@ -91,6 +78,8 @@ class Objective:
 
     def hess(self, x: np.ndarray) -> np.ndarray:
         self.nhev += 1
+        if self._h is None:
+            self._h = _hessian(self._f)
         return np.asarray(self._h(x), dtype=float).reshape(x.size, x.size)
 
     def hvp(self, x: np.ndarray, p: np.ndarray) -> np.ndarray:
@@ -98,5 +87,11 @@ class Objective:
         return np.asarray(self._hvp(x, p), dtype=float)
 
 
+def _identity(v: np.ndarray) -> np.ndarray:
+    return v
+
+
 def _flat(g) -> np.ndarray:
+    if type(g) is np.ndarray:  # the common case, without the pytree walk
+        return g.astype(float).ravel()  # a copy: the caller may reuse its buffer
     return np.concatenate([np.ravel(np.asarray(leaf, dtype=float)) for leaf in tree.leaves(g)])

@@ -9,13 +9,15 @@ from collections.abc import Callable
 import numpy as np
 
 from .driver import Run, require_unconstrained
-from .line_search import strong_wolfe
+from .line_search import APPROX_EPSILON, strong_wolfe
 from .objective import Objective
+from .quasi_newton import _line_search
 from .registry import register_method
 
 __all__ = ["newton", "saddle_free_newton", "newton_cg", "trust_ncg"]
 
 GLOBALIZATIONS = ("damping", "trust_region", "none")
+RELATIVE_MAX_RADIUS = 1000.0
 
 
 # -- helpers ----------------------------------------------------------------------
@@ -158,18 +160,28 @@ def _trust_region(
     run: Run,
     model: Callable,
     initial_radius: float,
-    max_radius: float,
+    max_radius: float | None,
     eta: float,
+    shrink_to_step: bool = False,
 ):
     """The trust-region loop shared by Newton (exact subproblem) and trust_ncg.
 
     ``model(x, g, radius)`` returns (p, m(p), on_boundary) with m(p) the model change
-    (negative). ρ = (f(x+p) − f(x)) / m(p); accept when ρ > eta; radius ← ¼‖p‖ when
-    ρ < ¼, ← min(2·radius, max_radius) when ρ > ¾ and p is on the boundary. One
-    value-and-gradient evaluation per trial point; only accepted steps count as
-    iterations.
+    (negative). ρ = (f(x+p) − f(x)) / m(p), where both changes are within ε|f(x)|
+    (ε = ``APPROX_EPSILON``, mostly rounding) with f(x+p) − f(x) estimated by the
+    trapezoid ½(∇f(x) + ∇f(x+p))ᵀp instead (Hager & Zhang's device, as in the line
+    searches); accept when ρ > eta; radius ← ¼‖p‖ (``shrink_to_step``) or ¼·radius
+    when ρ < ¼, ← min(2·radius, cap) when ρ > ¾ and p is on the boundary, with cap =
+    ``max_radius``, or, when it is None, RELATIVE_MAX_RADIUS·max(1, ‖x‖) (a bound that
+    follows the scale of the iterates). When the region collapses (or the model
+    predicts no decrease), the run stops with success if the model's predicted
+    decrease is within the rounding band of f (:meth:`Run.stop_at_rounding`), else
+    fails. One value-and-gradient evaluation per trial point; only accepted steps
+    count as iterations.
     """
-    if not (0 <= eta < 0.25 and 0 < initial_radius <= max_radius):
+    if not (0 <= eta < 0.25 and 0 < initial_radius) or (
+        max_radius is not None and not initial_radius <= max_radius
+    ):
         raise ValueError(
             f"{run.method}: need 0 ≤ eta < 0.25 and 0 < initial_radius ≤ max_radius; got "
             f"eta={eta}, initial_radius={initial_radius}, max_radius={max_radius}."
@@ -183,22 +195,37 @@ def _trust_region(
         if p is None:
             return run.result()
         if not m < 0:
-            run.fail(f"the trust-region model predicts no decrease at iteration {run.nit}")
+            run.stop_at_rounding(
+                m, f"the trust-region model predicts no decrease at iteration {run.nit}"
+            )
             return run.result()
         x_new = x + p
         f_new, g_new = obj.value_and_grad(x_new)
-        rho = (f_new - f) / m if np.isfinite(f_new) else -np.inf
+        slack = APPROX_EPSILON * abs(f)
+        if not (np.isfinite(f_new) and np.all(np.isfinite(g_new))):
+            rho = -np.inf
+        elif -m <= slack and abs(f_new - f) <= slack:
+            # the change of f is within its rounding: measure it by the trapezoid
+            # ½(g + g_new)ᵀp, as the approximate Wolfe test of the line searches does
+            rho = 0.5 * float((g + g_new) @ p) / m
+        else:
+            rho = (f_new - f) / m
         pn = float(np.linalg.norm(p))
         if rho < 0.25:
-            radius = 0.25 * pn
+            radius = 0.25 * (pn if shrink_to_step else radius)
         elif rho > 0.75 and on_boundary:
-            radius = min(2.0 * radius, max_radius)
+            cap = max_radius
+            if cap is None:  # relative to the scale of the iterate
+                cap = RELATIVE_MAX_RADIUS * max(1.0, float(np.sqrt(x_new @ x_new)))
+            radius = min(2.0 * radius, cap)
         if rho > eta:
             x, f, g = x_new, f_new, g_new
             if run.iterate(x, f, g, pn):
                 return run.result()
         elif radius <= 1e-15 * max(1.0, float(np.linalg.norm(x))):
-            run.fail(f"the trust region collapsed at iteration {run.nit} (radius {radius:.3g})")
+            run.stop_at_rounding(
+                m, f"the trust region collapsed at iteration {run.nit} (radius {radius:.3g})"
+            )
             return run.result()
 
 
@@ -274,7 +301,9 @@ def newton(
         max_damping = max(max_damping, lam)
         ls = strong_wolfe(obj, x, f, g, d, step=1.0, c1=c1, c2=c2)
         if ls.step == 0.0:
-            run.fail(f"the line search found no decrease at iteration {run.nit}")
+            run.stop_at_rounding(
+                float(g @ d), f"the line search found no decrease at iteration {run.nit}"
+            )
             return run.result(max_damping=max_damping)
         x, f, g = ls.x, ls.f, ls.g
         if run.iterate(x, f, g, ls.step):
@@ -320,16 +349,30 @@ def saddle_free_newton(
         d = -(V @ ((V.T @ g) / np.maximum(abs_lam, floor)))
         ls = strong_wolfe(obj, x, f, g, d, step=1.0, c1=c1, c2=c2)
         if ls.step == 0.0:
-            run.fail(f"the line search found no decrease at iteration {run.nit}")
+            run.stop_at_rounding(
+                float(g @ d), f"the line search found no decrease at iteration {run.nit}"
+            )
             return run.result()
         x, f, g = ls.x, ls.f, ls.g
         if run.iterate(x, f, g, ls.step):
             return run.result()
 
 
-def _forcing(gnorm: float) -> float:
-    """Relative CG tolerance η = min(0.5, √‖g‖) (superlinear local convergence)."""
+FORCING = ("quadratic", "superlinear")
+
+
+def _forcing(gnorm: float, kind: str = "superlinear") -> float:
+    """Relative CG tolerance (forcing term) of inexact Newton: η = min(0.5, ‖g‖) for
+    ``"quadratic"`` local convergence, η = min(0.5, √‖g‖) for ``"superlinear"``
+    (N&W Theorem 7.2)."""
+    if kind == "quadratic":
+        return min(0.5, gnorm)
     return min(0.5, np.sqrt(gnorm))
+
+
+def _check_forcing(method: str, kind: str) -> None:
+    if kind not in FORCING:
+        raise ValueError(f"{method}: unknown forcing {kind!r}; known: {', '.join(FORCING)}.")
 
 
 @register_method("newton_cg", "newton-cg")
@@ -341,27 +384,34 @@ def newton_cg(
     c1: float = 1e-4,
     c2: float = 0.9,
     cg_maxiter: int | None = None,
+    line_search: str = "more_thuente",
+    forcing: str = "quadratic",
     bounds=None,
     constraints=(),
 ):
     """Line-search Newton-CG (truncated Newton, N&W Algorithm 7.1), matrix-free.
 
     The direction solves H d = −g approximately by CG on Hessian-vector products,
-    stopped when ‖r‖ ≤ η‖g‖ with the forcing term η = min(0.5, √‖g‖) (as scipy), or at
-    the first direction of non-positive curvature (then the current CG iterate, or −g
-    scaled by gᵀg / |dᵀHd| when that happens at once), or after ``cg_maxiter`` (default
-    20n) iterations. Then a strong Wolfe line search from t = 1. Never forms H:
+    stopped when ‖r‖ ≤ η‖g‖ with the forcing term η = min(0.5, ‖g‖) for
+    ``forcing="quadratic"`` (default; quadratic local convergence, N&W Theorem 7.2) or
+    η = min(0.5, √‖g‖) for ``"superlinear"`` (scipy's choice), or at the first
+    direction of non-positive curvature (then the current CG iterate, or −g scaled by
+    gᵀg / |dᵀHd| when that happens at once), or after ``cg_maxiter`` (default 20n)
+    iterations. Then a strong Wolfe line search from t = 1: Moré–Thuente
+    (``line_search="more_thuente"``, default) or ``"strong_wolfe"``. Never forms H:
     ``nhev`` counts HVPs. Cost per iteration: one value-and-gradient (plus line-search
     trials) and one HVP per inner CG iteration.
     """
     require_unconstrained("newton_cg", bounds, constraints)
+    search = _line_search("newton_cg", line_search)
+    _check_forcing("newton_cg", forcing)
     f, g = obj.value_and_grad(x)
     if run.start(x, f, g):
         return run.result()
     maxcg = 20 * x.size if cg_maxiter is None else int(cg_maxiter)
     while True:
         gnorm = float(np.linalg.norm(g))
-        tol = _forcing(gnorm) * gnorm
+        tol = _forcing(gnorm, forcing) * gnorm
         z = np.zeros_like(g)
         r = g.copy()
         p = -r
@@ -381,9 +431,14 @@ def newton_cg(
                 break
             p = -r + (rr_next / rr) * p
             rr = rr_next
-        ls = strong_wolfe(obj, x, f, g, z, step=1.0, c1=c1, c2=c2)
+        if run.stalled():
+            run.stop_at_rounding(float(g @ z), "no progress in 20 iterations")
+            return run.result()
+        ls = search(obj, x, f, g, z, step=1.0, c1=c1, c2=c2)
         if ls.step == 0.0:
-            run.fail(f"the line search found no decrease at iteration {run.nit}")
+            run.stop_at_rounding(
+                float(g @ z), f"the line search found no decrease at iteration {run.nit}"
+            )
             return run.result()
         x, f, g = ls.x, ls.f, ls.g
         if run.iterate(x, f, g, ls.step):
@@ -397,24 +452,35 @@ def trust_ncg(
     run: Run,
     *,
     initial_radius: float = 1.0,
-    max_radius: float = 1000.0,
+    max_radius: float | None = None,
     eta: float = 0.15,
     cg_maxiter: int | None = None,
+    shrink_to_step: bool = False,
+    forcing: str = "quadratic",
     bounds=None,
     constraints=(),
 ):
     """Trust-region Newton-CG: Steihaug–Toint CG on Hessian-vector products inside the
-    region ‖p‖ ≤ Δ (:func:`steihaug_cg`, relative tolerance η = min(0.5, √‖g‖), at most
-    ``cg_maxiter`` = 20n inner iterations), radius update ρ < ¼ → Δ = ¼‖p‖, ρ > ¾ on the
-    boundary → Δ = min(2Δ, ``max_radius``), accept when ρ > ``eta``. Never forms H:
-    ``nhev`` counts HVPs. Cost per iteration: one value-and-gradient per trial point and
-    one HVP per inner CG iteration.
+    region ‖p‖ ≤ Δ (:func:`steihaug_cg`, relative tolerance η = min(0.5, ‖g‖) for
+    ``forcing="quadratic"`` (default: more HVPs near the solution, fewer evaluations of
+    f) or min(0.5, √‖g‖) for ``"superlinear"`` (scipy's), at most ``cg_maxiter`` = 20n
+    inner iterations), radius update (:func:`_trust_region`)
+    ρ < ¼ → Δ = ¼Δ (¼‖p‖ with ``shrink_to_step=True``), ρ > ¾ on the boundary →
+    Δ = min(2Δ, cap), accept when ρ > ``eta``. The cap is ``max_radius`` when given,
+    else 1000·max(1, ‖x‖): scale-aware, so that on badly scaled problems whose
+    minimiser lies far out (Brown's, x* = (1e6, 2e-6)) the region can grow with the
+    iterates. Changes of f below its rounding are measured by the gradients (the
+    trapezoid), so that the region does not collapse on rounding noise near a
+    minimiser. Never forms H: ``nhev`` counts HVPs. Cost per iteration: one
+    value-and-gradient per trial point and one HVP per inner CG iteration.
     """
     require_unconstrained("trust_ncg", bounds, constraints)
+    _check_forcing("trust_ncg", forcing)
     maxcg = 20 * x.size if cg_maxiter is None else int(cg_maxiter)
 
     def model(x, g, radius):
         gnorm = float(np.linalg.norm(g))
-        return steihaug_cg(lambda v: obj.hvp(x, v), g, radius, _forcing(gnorm) * gnorm, maxcg)
+        tol = _forcing(gnorm, forcing) * gnorm
+        return steihaug_cg(lambda v: obj.hvp(x, v), g, radius, tol, maxcg)
 
-    return _trust_region(obj, x, run, model, initial_radius, max_radius, eta)
+    return _trust_region(obj, x, run, model, initial_radius, max_radius, eta, shrink_to_step)
