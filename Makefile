@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m mlcalc.demo
+	OPENBLAS_NUM_THREADS=1 $(BIN)/mlcalc landscape
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -27,6 +27,10 @@ bench: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_engine.py
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_checkpoint.py
 	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_vmap.py
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_optimize.py
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_integrate.py
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_implicit.py
+	OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_landscape.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache
