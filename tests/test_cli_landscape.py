@@ -165,3 +165,21 @@ def test_data_file_and_seed_reproducibility(tmp_path, capsys):
     assert results[0] == results[1]  # the same seed: the same numbers, bit for bit
     assert not any(tmp_path.glob("*/index.html"))  # --no-report wrote nothing
     assert results[0]["training"]["initial_loss"] != results[2]["training"]["initial_loss"]
+
+
+def test_the_main_job_ends_at_a_minimum_of_the_regularised_loss(capsys):
+    # the default run (what `make run` does), without the report: trust-region Newton-CG
+    # after Adam reaches a point where the gradient vanishes, and the second-derivative
+    # test finds the Hessian positive definite there (weight decay gives true minima)
+    code = main(["landscape", "--no-report", "--json", "-q"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    document = json.loads(out)
+    assert validate(document, schema_for("landscape")) == []
+    result = document["result"]
+    assert result["training"]["polish"]["method"] == "trust_ncg"
+    assert result["critical_point"]["is_critical"]
+    assert result["critical_point"]["grad_norm"] < 1e-6
+    assert result["critical_point"]["verdict"] == "minimum"
+    assert min(result["spectrum"]["bottom"]) > 0
+    assert result["training"]["accuracy"] > 0.95

@@ -18,7 +18,8 @@ from .output import CommandResult, Output, UsageError, fmt, table
 HELP = "train a model and measure its loss landscape (spectrum, slices, interpolation)"
 DESCRIPTION = (
     "Trains --model on --data (default: an MLP 2 → 24 → 24 → 2 on 300 two-spiral points, "
-    "Adam, 1500 steps), then at the trained parameters: the top eigenvalues of the "
+    "weight decay 1e-3, Adam, 1500 steps, then trust-region Newton-CG until the gradient "
+    "vanishes), then at the trained parameters: the top eigenvalues of the "
     "Hessian (or Gauss-Newton / Fisher, --curvature) and its smallest ones by Lanczos, "
     "its trace by Hutch++, its spectral density by stochastic Lanczos quadrature, the "
     "classification of the point (minimum, saddle of index k, ...), the loss along a "
@@ -69,14 +70,21 @@ def configure(p: argparse.ArgumentParser) -> None:
     g.add_argument("--n", type=int, default=None, help="examples of a built-in data set")
     g.add_argument("--activation", default="tanh", choices=("tanh", "relu", "gelu", "softplus"),
                    help="MLP activation (default tanh)")
-    g.add_argument("--weight-decay", type=float, default=0.0,
-                   help="adds (λ/2)‖w‖² to the loss (default 0)")
+    g.add_argument("--weight-decay", type=float, default=1e-3,
+                   help="adds (λ/2)‖w‖² to the loss (default 1e-3: with it the loss has "
+                        "true minima; cross-entropy on separable data alone has none)")
     g.add_argument("--torch", default=None, metavar="FILE.py:FACTORY",
                    help="a PyTorch model: FACTORY() returns (module, loss_fn, (X, y)) or a "
                    "problem")
     g = p.add_argument_group("training")
     g.add_argument("--method", default="adam", help="training method (default adam)")
     g.add_argument("--steps", type=int, default=1500, help="training steps (default 1500)")
+    g.add_argument("--polish", default="trust_ncg", metavar="METHOD|none",
+                   help="a full-batch second-order method run after training until the "
+                        "gradient vanishes, so the instruments look at a critical point "
+                        "(default trust_ncg; 'none' to skip)")
+    g.add_argument("--polish-steps", type=int, default=200,
+                   help="iterations of --polish at most (default 200)")
     g.add_argument("--lr", type=float, default=None, help="learning rate (method default)")
     g.add_argument("--batch-size", type=int, default=None,
                    help="mini-batch size (default: full batch)")
@@ -157,8 +165,8 @@ def _torch_problem(spec: str):
 
 def run(args: argparse.Namespace, ui: Output) -> CommandResult:
     """Run ``mlcalc landscape``: the result document, tables, report and arrays."""
-    _positive(args, "steps", "top", "n", "batch_size", "resolution", "resolution_2d",
-              "interp_points", "density_runs", "density_steps")
+    _positive(args, "steps", "polish_steps", "top", "n", "batch_size", "resolution",
+              "resolution_2d", "interp_points", "density_runs", "density_steps")
     if args.trace_samples < 6:
         raise UsageError(f"--trace-samples must be at least 6 (Hutch++), got {args.trace_samples}")
     if not args.weight_decay >= 0:
@@ -200,17 +208,29 @@ def run(args: argparse.Namespace, ui: Output) -> CommandResult:
                           learning_rate=args.lr, batch_size=args.batch_size, seed=args.seed,
                           callback=lambda step, w, loss: advance(1))
     trained = tr.problem
-    w_star = np.asarray(tr.flat_params, dtype=float)
-    acc = tr.accuracy
-    ui.note(f"trained: loss {tr.final_loss:.4g}" + ("" if acc is None else f", accuracy {acc:.3f}"))
+    polish = None
+    if args.polish.lower() != "none":
+        ui.note(f"polishing ({args.polish}) until the gradient vanishes ...")
+        polish = fns["train"](trained, method=args.polish, steps=args.polish_steps,
+                              seed=args.seed, options={"tol": 1e-8})
+        trained = polish.problem
+    final = polish or tr
+    w_star = np.asarray(final.flat_params, dtype=float)
+    acc = final.accuracy
+    ui.note(f"trained: loss {final.final_loss:.4g}"
+            + ("" if acc is None else f", accuracy {acc:.3f}"))
     result: dict = {
         "problem": {"model": model_name, "data": data_name,
                     "name": str(getattr(problem, "name", model_name)),
                     "n_parameters": int(problem.dim), "n_examples": int(problem.n_examples)},
         "training": {"method": tr.method, "steps": int(tr.steps),
                      "learning_rate": args.lr, "initial_loss": initial_loss,
-                     "final_loss": float(tr.final_loss),
-                     "accuracy": None if acc is None else float(acc)},
+                     "final_loss": float(final.final_loss),
+                     "accuracy": None if acc is None else float(acc),
+                     "polish": None if polish is None else {
+                         "method": polish.method, "steps": int(polish.steps),
+                         "final_loss": float(polish.final_loss),
+                         "message": str(polish.message)}},
         "spectrum": {"top": [], "bottom": [], "kind": args.curvature, "trace": None},
         "density": None,
         "critical_point": None,
@@ -223,8 +243,14 @@ def run(args: argparse.Namespace, ui: Output) -> CommandResult:
     rows: list[list[str]] = [
         ["parameters", str(problem.dim)], ["examples", str(problem.n_examples)],
         ["training", f"{tr.method}, {tr.steps} steps: loss {initial_loss:.4g} → "
-                     f"{tr.final_loss:.4g}" + ("" if acc is None else f", accuracy {acc:.3f}")],
+                     f"{tr.final_loss:.4g}"
+                     + ("" if polish is not None or acc is None else f", accuracy {acc:.3f}")],
     ]
+    if polish is not None:
+        rows.append(["polish", f"{polish.method}, {polish.steps} iterations: loss "
+                               f"{polish.final_loss:.4g}"
+                               + ("" if acc is None else f", accuracy {acc:.3f}")
+                               + f" ({polish.message})"])
 
     # ---------------------------------------------------------------- spectrum
     bars = bool(ui.err.is_terminal and not ui.quiet)  # the instruments' own progress bars
@@ -268,7 +294,9 @@ def run(args: argparse.Namespace, ui: Output) -> CommandResult:
         result["critical_point"] = {"verdict": cp.verdict, "grad_norm": float(cp.grad_norm),
                                     "index": int(cp.index), "is_critical": bool(cp.is_critical),
                                     "message": str(cp.message)}
-        rows.append(["the solution", f"{cp.verdict}: {cp.message}"])
+        said = str(cp.message)
+        rows.append(["the solution", said if said.startswith(str(cp.verdict))
+                     else f"{cp.verdict}: {said}"])
 
     # ---------------------------------------------------------------- slices and path
     s1 = s2 = interp = None
