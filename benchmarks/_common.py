@@ -13,6 +13,7 @@ import os
 import platform
 import sys
 import time
+import tracemalloc
 import warnings
 from collections.abc import Callable
 from importlib import metadata
@@ -155,3 +156,15 @@ def settle_allocator() -> str:
     except (OSError, AttributeError):
         ok = 0
     return "glibc mallopt: trim 64 MiB, mmap 4 MiB" if ok else "allocator left as is"
+
+
+def peak_mb(fn, *args) -> float:
+    """Peak memory allocated while ``fn(*args)`` runs, above what was live before (MB)."""
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        fn(*args)
+        return (tracemalloc.get_traced_memory()[1] - before) / 1e6
+    finally:
+        tracemalloc.stop()

@@ -17,12 +17,11 @@ from _common import pin_threads
 
 pin_threads()
 
-import tracemalloc  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import mlcalc as mc  # noqa: E402
-from _common import print_machine, print_table, time_call  # noqa: E402
+from _common import peak_mb, print_machine, print_table, time_call  # noqa: E402
 
 DEPTH = 100
 WIDTH = 256
@@ -63,18 +62,6 @@ def make_loss(params, checkpointed: bool):
         return np.sum(h * h)
 
     return loss
-
-
-def peak_mb(fn, *args) -> float:
-    """Peak memory allocated while ``fn(*args)`` runs, above what was live before (MB)."""
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        fn(*args)
-        return (tracemalloc.get_traced_memory()[1] - before) / 1e6
-    finally:
-        tracemalloc.stop()
 
 
 def main() -> None:

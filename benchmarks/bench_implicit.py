@@ -25,12 +25,11 @@ from _common import pin_threads
 
 pin_threads()
 
-import tracemalloc  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 import mlcalc as mc  # noqa: E402
-from _common import print_machine, print_table, time_call  # noqa: E402
+from _common import peak_mb, print_machine, print_table, time_call  # noqa: E402
 from mlcalc.implicit import custom_root  # noqa: E402
 
 M, N = 400, 200
@@ -76,18 +75,6 @@ def closed_form_grad(lam):
     K = A.T @ A + lam * np.eye(N)
     x = np.linalg.solve(K, A.T @ B)
     return float((x - X_REF) @ -np.linalg.solve(K, x))  # dx*/dλ = −K⁻¹x*
-
-
-def peak_mb(fn, *args) -> float:
-    """Peak memory allocated while ``fn(*args)`` runs, above what was live before (MB)."""
-    tracemalloc.start()
-    try:
-        before = tracemalloc.get_traced_memory()[0]
-        tracemalloc.reset_peak()
-        fn(*args)
-        return (tracemalloc.get_traced_memory()[1] - before) / 1e6
-    finally:
-        tracemalloc.stop()
 
 
 def main() -> None:
