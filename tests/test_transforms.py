@@ -4,6 +4,7 @@ stop_gradient; argnums, has_aux, pytrees; nesting to any order; dtypes; errors."
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections import namedtuple
 
 import numpy as np
@@ -678,3 +679,44 @@ def test_linearize_and_auto_jacobian_through_custom_functions():
         np.testing.assert_allclose(mc.linearize(f, x)[1](v), expected, rtol=1e-14)
         np.testing.assert_allclose(mc.jacobian(f, mode="auto")(x) @ v, expected, rtol=1e-14)
     np.testing.assert_allclose(mc.linearize(double_slope_exp, x)[1](v), 2 * np.exp(x) * v)
+
+
+def test_custom_functions_with_vmap_loop_run_once_per_example():
+    # a Newton iteration with data-dependent control flow (float(), a Python while loop)
+    # cannot run on a batch; vmap="loop" calls it once per example, and the rule (here
+    # d√a/da = 1/(2√a)) still serves vmap(grad) and grad(vmap)
+    calls = []
+
+    def newton_sqrt(a):
+        a_val = float(a)
+        calls.append(a_val)
+        x = max(a_val, 1.0)
+        while abs(x * x - a_val) > 1e-14 * a_val:
+            x = 0.5 * (x + a_val / x)
+        return np.asarray(x)
+
+    @functools.partial(mc.custom_jvp, vmap="loop")
+    def root(a):
+        return newton_sqrt(mc.stop_gradient(a))
+
+    @root.defjvp
+    def _(primals, tangents):
+        y = root(primals[0])
+        return y, tangents[0] / (2.0 * y)
+
+    a = np.array([2.0, 9.0, 0.25])
+    np.testing.assert_allclose(mc.vmap(root)(a), np.sqrt(a), rtol=1e-14)
+    assert len(calls) == 3
+    np.testing.assert_allclose(mc.vmap(mc.grad(root))(a), 0.5 / np.sqrt(a), rtol=1e-13)
+    np.testing.assert_allclose(mc.grad(lambda a: np.sum(mc.vmap(root)(a)))(a),
+                               0.5 / np.sqrt(a), rtol=1e-13)
+
+    @functools.partial(mc.custom_vjp, vmap="loop")
+    def root_v(a):
+        return newton_sqrt(a)
+
+    root_v.defvjp(lambda a: (root_v(a), root_v(a)), lambda y, g: (g / (2.0 * y),))
+    np.testing.assert_allclose(mc.grad(lambda a: np.sum(mc.vmap(root_v)(a)))(a),
+                               0.5 / np.sqrt(a), rtol=1e-13)
+    with pytest.raises(ValueError, match="'batched' or 'loop'"):
+        mc.custom_jvp(np.sin, vmap="sequential")

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import tree
 from .batching import BatchTracer
-from .core import Primitive, Tracer
+from .core import OPS, Primitive, Tracer
 from .forward import ForwardTracer
 from .reverse import Node, ReverseTracer, zeros_like_value
 
@@ -39,9 +39,12 @@ class _OutDef:
 class _CustomBase:
     """Shared machinery: flatten the call, bind a per-function primitive."""
 
-    def __init__(self, fun: Callable, kind: str):
+    def __init__(self, fun: Callable, kind: str, vmap: str = "batched"):
+        if vmap not in ("batched", "loop"):
+            raise ValueError(f"{kind}: vmap must be 'batched' or 'loop', got {vmap!r}")
         functools.update_wrapper(self, fun)
         self.fun = fun
+        self.vmap_method = vmap
         self.prim = Primitive(f"{kind}({getattr(fun, '__name__', 'fun')})", self._impl,
                               multiple_results=True)
         self.prim.custom = self
@@ -62,9 +65,12 @@ class _CustomBase:
 
     def process_batch(self, trace, args, params):
         """Under vmap: bind a custom function of the same kind whose function and
-        rules are the vmapped originals (so the rule keeps serving outer transforms)."""
+        rules are the vmapped originals (so the rule keeps serving outer transforms);
+        with ``vmap="loop"``, call the function once per example and stack."""
         vals, dims = trace.lower_args(args)
         in_def, store = params["in_def"], params["store"]
+        if self.vmap_method == "loop":
+            return self._loop_batch(trace, vals, dims, in_def, store)
         key = (in_def, tuple(dims), trace.axis_size)
         batched = self._batched_cache.get(key)
         if batched is None:
@@ -74,6 +80,17 @@ class _CustomBase:
         outs = batched.prim.bind(*vals, in_def=tree.structure(tuple(vals)), store=inner)
         store.out_def = inner.out_def
         return tuple(BatchTracer(trace, o, 0) for o in outs)
+
+    def _loop_batch(self, trace, vals, dims, in_def, store):
+        per_example = []
+        for k in range(trace.axis_size):
+            leaves = [v if d is None else OPS["_getitem"](v, (slice(None),) * d + (k,))
+                      for v, d in zip(vals, dims)]
+            out_leaves, store.out_def = tree.flatten(self(*tree.unflatten(in_def, leaves)))
+            per_example.append(out_leaves)
+        n_out = len(per_example[0]) if per_example else 0
+        return tuple(BatchTracer(trace, OPS["stack"]([ex[j] for ex in per_example]), 0)
+                     for j in range(n_out))
 
     def _flat(self, fn, in_def):
         """``fn`` as a function of the flat leaves of the original arguments."""
@@ -97,10 +114,15 @@ class custom_jvp(_CustomBase):
 
     The rule must be written with differentiable operations; reverse mode and higher
     orders are derived from it.
+
+    ``vmap``: ``"batched"`` (default) vmaps the function and its rule as they are;
+    ``"loop"`` calls them once per example and stacks the results, for functions that
+    cannot run on a batch (an iterative solver with data-dependent control flow):
+    ``functools.partial(mc.custom_jvp, vmap="loop")`` as the decorator.
     """
 
-    def __init__(self, fun: Callable):
-        super().__init__(fun, "custom_jvp")
+    def __init__(self, fun: Callable, vmap: str = "batched"):
+        super().__init__(fun, "custom_jvp", vmap)
         self.jvp_rule = None
         self.prim.defvjp_all(self._vjp_from_jvp)
         self.prim.defjvp_all(self._jvp_on_tape)
@@ -197,11 +219,11 @@ class custom_vjp(_CustomBase):
         f.defvjp(f_fwd, f_bwd)
 
     Forward mode (and so ``hessian``, forward-over-reverse) differentiates the original
-    function.
+    function. ``vmap``: as for :class:`custom_jvp` (``"loop"``: once per example).
     """
 
-    def __init__(self, fun: Callable):
-        super().__init__(fun, "custom_vjp")
+    def __init__(self, fun: Callable, vmap: str = "batched"):
+        super().__init__(fun, "custom_vjp", vmap)
         self.fwd = None
         self.bwd = None
         self.prim.defvjp_all(self._vjp)
@@ -213,7 +235,6 @@ class custom_vjp(_CustomBase):
         self._batched_cache.clear()
 
     def _batched(self, in_def, dims, size):
-        from .core import OPS
         from .vmap import vmap
 
         new = custom_vjp(vmap(self._flat(self.fun, in_def), in_axes=dims, axis_size=size))

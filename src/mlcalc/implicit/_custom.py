@@ -26,42 +26,12 @@ import numpy as np
 
 from .. import numpy as mnp
 from ..autodiff import tree
-from ..autodiff.batching import BatchTracer
 from ..autodiff.core import is_tracer
 from ..autodiff.custom import custom_jvp, custom_vjp
 from ..autodiff.tree import ravel
 
 __all__ = ["implicit_function", "ravel", "tree_add", "tree_neg", "tree_sub", "DiffArgs",
            "check_untraced"]
-
-
-class _LoopBatched:
-    """vmap rule shared by both layers: loop over the batch, stack the outputs."""
-
-    def process_batch(self, trace, args, params):
-        in_def, store = params["in_def"], params["store"]
-        vals, dims = trace.lower_args(args)
-        per_example = []
-        for k in range(trace.axis_size):
-            leaves = [
-                v if d is None else v[(slice(None),) * d + (k,)]
-                for v, d in zip(vals, dims)
-            ]
-            out_leaves, store.out_def = tree.flatten(self(*tree.unflatten(in_def, leaves)))
-            per_example.append(out_leaves)
-        n_out = len(per_example[0]) if per_example else 0
-        return tuple(
-            BatchTracer(trace, mnp.stack([ex[j] for ex in per_example], axis=0), 0)
-            for j in range(n_out)
-        )
-
-
-class _LoopJVP(_LoopBatched, custom_jvp):
-    pass
-
-
-class _LoopVJP(_LoopBatched, custom_vjp):
-    pass
 
 
 def implicit_function(raw: Callable, tangent: Callable, fwd: Callable, bwd: Callable,
@@ -77,7 +47,7 @@ def implicit_function(raw: Callable, tangent: Callable, fwd: Callable, bwd: Call
         out = outer(*primals)
         return out, tangent(out, tuple(primals), tuple(tangents))
 
-    inner = _LoopJVP(raw)
+    inner = custom_jvp(raw, vmap="loop")  # the solver runs once per example
     inner.defjvp(jvp_rule)
     inner.prim.name = f"{name}.jvp"
 
@@ -85,7 +55,7 @@ def implicit_function(raw: Callable, tangent: Callable, fwd: Callable, bwd: Call
         return inner(*args)
 
     call.__name__ = name
-    outer = _LoopVJP(call)
+    outer = custom_vjp(call, vmap="loop")
     outer.defvjp(fwd, bwd)
     outer.prim.name = name
 
