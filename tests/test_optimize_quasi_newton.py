@@ -102,17 +102,23 @@ def test_strong_wolfe_rejects_ascent_direction():
         strong_wolfe(obj, obj.x0, f, g, -g, c1=0.5, c2=0.1)
 
 
-def test_strong_wolfe_below_the_rounding_of_f():
-    # Near the minimiser of a quadratic the decrease along d, ½(gᵀd)²/dᵀAd ≈ 1e-25, is far
-    # below the rounding of f ≈ −0.3 (≈ 1e-17): the values cannot show it, the
-    # directional derivatives still can (Hager & Zhang's approximate Wolfe conditions).
-    # The exact minimiser along d is t* = −gᵀd / dᵀAd.
+def _quadratic_next_to_its_minimiser():
+    """½xᵀAx − bᵀx at 3e-13 from its minimiser, with its value and gradient there."""
     A = np.array([[3.0, 1.0], [1.0, 2.0]])
     b = np.array([1.0, 1.0])
     x_star = np.linalg.solve(A, b)
     obj = Objective(lambda x: 0.5 * x @ A @ x - b @ x, x_star + np.array([3e-13, -2e-13]))
     x = obj.x0
     f, g = obj.value_and_grad(x)
+    return A, b, obj, x, f, g
+
+
+def test_strong_wolfe_below_the_rounding_of_f():
+    # Near the minimiser of a quadratic the decrease along d, ½(gᵀd)²/dᵀAd ≈ 1e-25, is far
+    # below the rounding of f ≈ −0.3 (≈ 1e-17): the values cannot show it, the
+    # directional derivatives still can (Hager & Zhang's approximate Wolfe conditions).
+    # The exact minimiser along d is t* = −gᵀd / dᵀAd.
+    A, b, obj, x, f, g = _quadratic_next_to_its_minimiser()
     d = -g / np.linalg.norm(g)
     res = strong_wolfe(obj, x, f, g, d, step=1.0, c1=1e-4, c2=0.1)
     assert res.ok
@@ -123,12 +129,7 @@ def test_strong_wolfe_below_the_rounding_of_f():
 
 def test_backtracking_below_the_rounding_of_f():
     from mlcalc.optimize.line_search import ROUNDING_RISE, backtracking
-    A = np.array([[3.0, 1.0], [1.0, 2.0]])
-    b = np.array([1.0, 1.0])
-    x_star = np.linalg.solve(A, b)
-    obj = Objective(lambda x: 0.5 * x @ A @ x - b @ x, x_star + np.array([3e-13, -2e-13]))
-    x = obj.x0
-    f, g = obj.value_and_grad(x)
+    A, b, obj, x, f, g = _quadratic_next_to_its_minimiser()
     t, x_new, _ = backtracking(obj, x, f, g, -g, step=8.0)
     # Armijo on a quadratic: t ≤ 2(1 − c1) gᵀg / gᵀAg; backtracking by halves lands in
     # the upper half of that interval

@@ -132,3 +132,18 @@ def field_of(obj: Any, *names: str):
         if hasattr(obj, n):
             return getattr(obj, n)
     raise TypeError(f"expected an object with one of the attributes {names}, got {type(obj)}")
+
+
+def frame_plane(ax, bounds: np.ndarray, labels, title: str, legend: bool = False,
+                equal: bool = False) -> None:
+    """Limits to ``bounds`` (2, 2), axis labels, title, and a legend when asked: the
+    finishing of every figure drawn in a box of the plane."""
+    ax.set_xlim(bounds[0])
+    ax.set_ylim(bounds[1])
+    if equal:
+        ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    if legend:
+        ax.legend(loc="best", fontsize="small", framealpha=0.85)
+    ax.set_title(title)

@@ -13,6 +13,7 @@ from ._common import (
     KIND_STYLE,
     batched,
     check_bounds,
+    frame_plane,
     gradients,
     grid,
     levels_for,
@@ -78,13 +79,8 @@ def contour(
     if minimum is not None:
         m = np.asarray(minimum, dtype=float).ravel()
         ax.plot(m[0], m[1], "*", color="gold", mec="k", ms=15, label="minimum", zorder=5)
-    ax.set_xlim(b[0])
-    ax.set_ylim(b[1])
-    ax.set_xlabel(labels[0])
-    ax.set_ylabel(labels[1])
-    if paths or minimum is not None:
-        ax.legend(loc="best", fontsize="small", framealpha=0.85)
-    ax.set_title(title or "contours of f and −∇f")
+    frame_plane(ax, b, labels, title or "contours of f and −∇f",
+                legend=bool(paths) or minimum is not None)
     return fig
 
 
@@ -153,13 +149,7 @@ def critical_points(
         ax.plot(x[0], x[1], linestyle="none", ms=10, mec="k",
                 label=None if kind in seen else label, **style)
         seen.add(kind)
-    ax.set_xlim(b[0])
-    ax.set_ylim(b[1])
-    ax.set_xlabel(labels[0])
-    ax.set_ylabel(labels[1])
-    if seen:
-        ax.legend(loc="best", fontsize="small", framealpha=0.85)
-    ax.set_title(title or "critical points")
+    frame_plane(ax, b, labels, title or "critical points", legend=bool(seen))
     return fig
 
 
@@ -210,12 +200,7 @@ def vector_field(
                       alpha=1.0 if kind == "quiver" else 0.5)
         if kind == "quiver":
             fig.colorbar(q, ax=ax, label="|F|")
-    ax.set_xlim(b[0])
-    ax.set_ylim(b[1])
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_xlabel(labels[0])
-    ax.set_ylabel(labels[1])
-    ax.set_title(title or "vector field")
+    frame_plane(ax, b, labels, title or "vector field", equal=True)
     return fig
 
 
